@@ -9,13 +9,15 @@ pub mod dtmf;
 pub mod ids;
 pub mod phone;
 pub mod queue_stats;
+pub mod role;
 pub mod skill;
 pub mod time;
 
 pub use channel::{Channel, Direction};
-pub use customer::{IdentificationLevel, RiskProfile, Tier};
+pub use customer::{IdentificationLevel, RiskProfile, Tier, TierFigures, TierRule, tier_for};
 pub use dtmf::DtmfDigit;
 pub use ids::*;
 pub use phone::{DialPlan, PhoneNumber};
+pub use role::Role;
 pub use skill::{Proficiency, SkillName, SkillRequirement};
 pub use time::Timestamp;

@@ -5,4 +5,8 @@
 //! console; recording and the web and email channels feed one unified interaction log.
 //! `docs/ARCHITECTURE.md` is the map. Modules are listed in reading order.
 
+pub mod auth;
+pub mod config;
 pub mod domain;
+pub mod interaction_log;
+pub mod store;

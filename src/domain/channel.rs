@@ -73,6 +73,12 @@ impl Direction {
     }
 }
 
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A word that names no direction.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown direction {0:?}: expected inbound or outbound")]

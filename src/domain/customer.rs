@@ -138,6 +138,12 @@ impl IdentificationLevel {
     }
 }
 
+impl fmt::Display for IdentificationLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A word that names no identification level.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown identification level {0:?}: expected unknown, matched or verified")]
@@ -169,5 +175,112 @@ mod tests {
         }
         assert!("platinum".parse::<Tier>().is_err());
         assert!(Tier::Diamond < Tier::Standard, "higher tiers sort first");
+    }
+}
+
+/// One tier's thresholds: a customer qualifies when any set threshold is met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierRule {
+    /// The tier granted.
+    pub tier: Tier,
+    /// Minimum assets, in fen (0.01 yuan).
+    pub min_assets: Option<i64>,
+    /// Minimum trading turnover over the last 12 months, in fen.
+    pub min_turnover: Option<i64>,
+    /// Minimum commission contributed over the last 12 months, in fen.
+    pub min_commission: Option<i64>,
+}
+
+/// A customer's figures that tier rules look at (all in fen; unknown figures are `None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TierFigures {
+    /// Assets under custody.
+    pub assets: Option<i64>,
+    /// Trading turnover.
+    pub turnover: Option<i64>,
+    /// Commission contributed.
+    pub commission: Option<i64>,
+}
+
+impl TierRule {
+    /// The default rules: diamond from 5 million yuan of assets (or 100,000 yuan of commission),
+    /// gold from 500,000 yuan (or 20,000 commission, or 50 million turnover), wealth card from
+    /// 100,000 yuan; standard otherwise.
+    #[must_use]
+    pub fn defaults() -> Vec<TierRule> {
+        const YUAN: i64 = 100;
+        vec![
+            TierRule {
+                tier: Tier::Diamond,
+                min_assets: Some(5_000_000 * YUAN),
+                min_turnover: None,
+                min_commission: Some(100_000 * YUAN),
+            },
+            TierRule {
+                tier: Tier::Gold,
+                min_assets: Some(500_000 * YUAN),
+                min_turnover: Some(50_000_000 * YUAN),
+                min_commission: Some(20_000 * YUAN),
+            },
+            TierRule {
+                tier: Tier::WealthCard,
+                min_assets: Some(100_000 * YUAN),
+                min_turnover: None,
+                min_commission: None,
+            },
+        ]
+    }
+
+    fn qualifies(&self, f: TierFigures) -> bool {
+        let meets = |min: Option<i64>, have: Option<i64>| matches!((min, have), (Some(m), Some(h)) if h >= m);
+        meets(self.min_assets, f.assets)
+            || meets(self.min_turnover, f.turnover)
+            || meets(self.min_commission, f.commission)
+    }
+}
+
+/// The highest tier whose rule the figures meet; `Standard` when none does.
+#[must_use]
+pub fn tier_for(rules: &[TierRule], figures: TierFigures) -> Tier {
+    rules
+        .iter()
+        .filter(|r| r.qualifies(figures))
+        .map(|r| r.tier)
+        .min()
+        .unwrap_or(Tier::Standard)
+}
+
+#[cfg(test)]
+mod tier_tests {
+    use super::*;
+
+    fn check(assets: Option<i64>, turnover: Option<i64>, commission: Option<i64>, expected: Tier) {
+        let got = tier_for(
+            &TierRule::defaults(),
+            TierFigures {
+                assets,
+                turnover,
+                commission,
+            },
+        );
+        assert_eq!(
+            got, expected,
+            "assets {assets:?} turnover {turnover:?} commission {commission:?}"
+        );
+    }
+
+    #[test]
+    fn default_rules_follow_the_brokerage_split() {
+        let y = 100;
+        check(Some(6_000_000 * y), None, None, Tier::Diamond);
+        check(Some(5_000_000 * y), None, None, Tier::Diamond);
+        check(Some(4_999_999 * y), None, None, Tier::Gold);
+        check(Some(500_000 * y), None, None, Tier::Gold);
+        check(Some(499_999 * y), None, None, Tier::WealthCard);
+        check(Some(100_000 * y), None, None, Tier::WealthCard);
+        check(Some(99_999 * y), None, None, Tier::Standard);
+        check(None, None, None, Tier::Standard);
+        check(Some(10_000 * y), None, Some(150_000 * y), Tier::Diamond);
+        check(Some(10_000 * y), Some(60_000_000 * y), None, Tier::Gold);
     }
 }

@@ -1,0 +1,346 @@
+//! The process configuration: an optional `switchyard.toml` plus `SWITCHYARD_*` environment
+//! overrides, read once into typed structs. Every problem is reported together, each with its
+//! key path, so an operator fixes a file in one go.
+//!
+//! Process settings live here (listeners, paths, the site's time zone and calendar). Business
+//! objects (queues, skills, tier rules) live in the store; `[[seed.queues]]` only seeds an
+//! empty one. Pure apart from `Config::load`, which reads the file and the environment.
+
+mod reader;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::domain::{Channel, DialPlan, Proficiency, QueueName, SkillName, TeamName};
+
+use reader::Reader;
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The HTTP API and console listener.
+    pub http: HttpConfig,
+    /// The SIP listener.
+    pub sip: SipConfig,
+    /// Where files live.
+    pub paths: Paths,
+    /// The database URL; `None` means the SQLite file `switchyard.db` in the data directory.
+    pub store_url: Option<String>,
+    /// The site: time zone, dialling plan, holidays.
+    pub site: Site,
+    /// Log output.
+    pub log: LogConfig,
+    /// Sign-in sessions and throttling.
+    pub auth: AuthConfig,
+    /// Whether to seed the demo brokerage into a store without queues.
+    pub demo: bool,
+    /// Queues to seed into an empty store (instead of, or besides, the demo data).
+    pub seed_queues: Vec<SeedQueue>,
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Address and port (default `127.0.0.1:8080`).
+    pub listen: SocketAddr,
+    /// HTTPS certificate and key (PEM), when configured.
+    pub tls: Option<TlsFiles>,
+    /// Proxies whose `X-Forwarded-For` is believed (for throttling and audit by source address).
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// A certificate chain and its private key, PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+/// The SIP listener.
+#[derive(Debug, Clone)]
+pub struct SipConfig {
+    /// Address and port for UDP and TCP (default `127.0.0.1:5060`).
+    pub listen: SocketAddr,
+}
+
+/// Where files live.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The data directory (default `./data`).
+    pub data_dir: PathBuf,
+    /// The recordings directory (default `./recordings`).
+    pub recordings_dir: PathBuf,
+    /// The IVR flows directory (default `./ivr_flows`).
+    pub flows_dir: PathBuf,
+}
+
+/// The site's local conventions.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// IANA time zone name (default `Asia/Shanghai`), used for "today" and business hours.
+    pub time_zone: jiff::tz::TimeZone,
+    /// The zone's name as configured.
+    pub time_zone_name: String,
+    /// How to read phone numbers written without a country code.
+    pub dial_plan: DialPlan,
+    /// Public holidays of the business calendar.
+    pub holidays: Vec<jiff::civil::Date>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Log settings.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// Output format.
+    pub format: LogFormat,
+    /// A `tracing` filter (default `info`); `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+/// Sign-in sessions and throttling.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// A session unused this long expires (default 30 min).
+    pub session_idle: Duration,
+    /// A session expires this long after sign-in whatever its use (default 12 h).
+    pub session_absolute: Duration,
+    /// Failures per account within the window before sign-in is refused (default 5).
+    pub max_failures_per_account: u32,
+    /// Failures per source address within the window before sign-in is refused (default 20).
+    pub max_failures_per_source: u32,
+    /// The throttling window (default 15 min).
+    pub failure_window: Duration,
+}
+
+/// A queue to seed into an empty store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedQueue {
+    /// Its name.
+    pub name: QueueName,
+    /// Shown on wallboards.
+    pub display_name: String,
+    /// Its channel.
+    pub channel: Channel,
+    /// Required skills.
+    pub skills: Vec<(SkillName, Proficiency)>,
+    /// The owning team (created if new).
+    pub team: Option<TeamName>,
+}
+
+/// One problem in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The key path (`http.listen`), or the file for a syntax error.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The file or the environment holds invalid settings.
+    #[error("invalid configuration:\n{}", .0.iter().map(|p| format!("  {}: {}", p.key, p.message)).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<ConfigProblem>),
+}
+
+/// Every setting that an environment variable can override, as a key path. The variable is
+/// `SWITCHYARD_` followed by the path in upper case with `.` as `_` (`SWITCHYARD_HTTP_LISTEN`).
+pub const ENV_KEYS: &[&str] = &[
+    "http.listen",
+    "http.tls_cert",
+    "http.tls_key",
+    "sip.listen",
+    "store.url",
+    "paths.data_dir",
+    "paths.recordings_dir",
+    "paths.flows_dir",
+    "site.time_zone",
+    "site.country_code",
+    "log.format",
+    "log.filter",
+    "demo.enabled",
+];
+
+impl Config {
+    /// Reads the file (when given) and applies `SWITCHYARD_*` variables from `env`.
+    pub fn load(path: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                path: p.display().to_string(),
+                reason: e.to_string(),
+            })?,
+            None => String::new(),
+        };
+        Self::parse(&text, env)
+    }
+
+    /// Parses configuration text with environment overrides; reports every problem.
+    pub fn parse(text: &str, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::Invalid(vec![ConfigProblem {
+                key: "(file)".into(),
+                message: e.to_string(),
+            }])
+        })?;
+        let mut r = Reader::new(table);
+        for key in ENV_KEYS {
+            let var = format!("SWITCHYARD_{}", key.replace('.', "_").to_uppercase());
+            if let Some(value) = env.get(&var) {
+                r.override_with(key, value, &var);
+            }
+        }
+        let config = Self::read(&mut r);
+        r.finish().map(|()| config).map_err(ConfigError::Invalid)
+    }
+
+    fn read(r: &mut Reader) -> Self {
+        let default_listen = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let tls_cert = r.opt_string("http.tls_cert");
+        let tls_key = r.opt_string("http.tls_key");
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            (None, None) => None,
+            _ => {
+                r.problem(
+                    "http.tls_cert",
+                    "http.tls_cert and http.tls_key must be given together",
+                );
+                None
+            }
+        };
+        let http = HttpConfig {
+            listen: r.parsed("http.listen", default_listen(8080)),
+            tls,
+            trusted_proxies: r.parsed_list("http.trusted_proxies"),
+        };
+        let sip = SipConfig {
+            listen: r.parsed("sip.listen", default_listen(5060)),
+        };
+        let paths = Paths {
+            data_dir: r.string("paths.data_dir", "./data").into(),
+            recordings_dir: r.string("paths.recordings_dir", "./recordings").into(),
+            flows_dir: r.string("paths.flows_dir", "./ivr_flows").into(),
+        };
+        let store_url = r.opt_string("store.url");
+        let site = Self::read_site(r);
+        let log = LogConfig {
+            format: match r.string("log.format", "human").as_str() {
+                "human" => LogFormat::Human,
+                "json" => LogFormat::Json,
+                other => {
+                    r.problem(
+                        "log.format",
+                        &format!("{other:?} is not a log format: use human or json"),
+                    );
+                    LogFormat::Human
+                }
+            },
+            filter: r.string("log.filter", "info"),
+        };
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        let auth = AuthConfig {
+            session_idle: minutes(r.integer("auth.session_idle_minutes", 30, 1, 24 * 60)),
+            session_absolute: minutes(
+                r.integer("auth.session_absolute_hours", 12, 1, 24 * 30) * 60,
+            ),
+            max_failures_per_account: u32::try_from(r.integer(
+                "auth.max_failures_per_account",
+                5,
+                1,
+                1000,
+            ))
+            .unwrap_or(5),
+            max_failures_per_source: u32::try_from(r.integer(
+                "auth.max_failures_per_source",
+                20,
+                1,
+                100_000,
+            ))
+            .unwrap_or(20),
+            failure_window: minutes(r.integer("auth.failure_window_minutes", 15, 1, 24 * 60)),
+        };
+        let demo = r.boolean("demo.enabled", true);
+        let seed_queues = r.seed_queues("seed.queues");
+        Config {
+            http,
+            sip,
+            paths,
+            store_url,
+            site,
+            log,
+            auth,
+            demo,
+            seed_queues,
+        }
+    }
+
+    fn read_site(r: &mut Reader) -> Site {
+        let time_zone_name = r.string("site.time_zone", "Asia/Shanghai");
+        let time_zone = match jiff::tz::TimeZone::get(&time_zone_name) {
+            Ok(tz) => tz,
+            Err(e) => {
+                r.problem(
+                    "site.time_zone",
+                    &format!("{time_zone_name:?} is not a known time zone: {e}"),
+                );
+                jiff::tz::TimeZone::UTC
+            }
+        };
+        let defaults = DialPlan::default();
+        let country_code = r.string("site.country_code", &defaults.country_code);
+        if country_code.is_empty()
+            || country_code.len() > 3
+            || !country_code.chars().all(|c| c.is_ascii_digit())
+        {
+            r.problem("site.country_code", "must be 1-3 digits, e.g. \"86\"");
+        }
+        let dial_plan = DialPlan {
+            country_code,
+            international_prefix: r
+                .string("site.international_prefix", &defaults.international_prefix),
+            trunk_prefix: r.string("site.trunk_prefix", &defaults.trunk_prefix),
+        };
+        Site {
+            time_zone,
+            time_zone_name,
+            dial_plan,
+            holidays: r.parsed_list("site.holidays"),
+        }
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file in the data directory.
+    #[must_use]
+    pub fn store_url(&self) -> String {
+        match &self.store_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}",
+                self.paths.data_dir.join("switchyard.db").display()
+            ),
+        }
+    }
+}
