@@ -1,3 +1,15 @@
-//! The `switchyard` binary: parses the command line and hands over to the library.
+//! The `switchyard` binary: parses the command line and hands over to `switchyard::cli`.
 
-fn main() {}
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = switchyard::cli::Cli::parse();
+    match switchyard::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchyard: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
