@@ -1,1 +1,3 @@
-//! The integration test binary.
+//! The integration test binary: the whole platform through its public API.
+
+mod api;
