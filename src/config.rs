@@ -344,3 +344,127 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text = include_str!("../docs/switchyard.example.toml");
+        let c = Config::parse(text, &HashMap::new());
+        assert!(c.is_ok(), "{c:?}");
+        let c = c.ok();
+        assert_eq!(c.as_ref().map(|c| c.site.holidays.len()), Some(3));
+        assert_eq!(
+            c.as_ref().map(|c| c.http.listen.to_string()),
+            Some("127.0.0.1:8080".into())
+        );
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = Config::parse("", &HashMap::new()).ok();
+        let c = c.as_ref();
+        assert_eq!(c.map(|c| c.http.listen.ip().is_loopback()), Some(true));
+        assert_eq!(
+            c.map(|c| c.sip.listen.to_string()),
+            Some("127.0.0.1:5060".into())
+        );
+        assert_eq!(
+            c.map(Config::store_url),
+            Some("sqlite://./data/switchyard.db".into())
+        );
+        assert_eq!(
+            c.map(|c| c.paths.recordings_dir.clone()),
+            Some(PathBuf::from("./recordings"))
+        );
+        assert_eq!(c.map(|c| c.demo), Some(true));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let text = r#"
+            [http]
+            listen = "not an address"
+            tls_cert = "cert.pem"
+            [site]
+            time_zone = "Mars/Olympus"
+            country_code = "x86"
+            holidays = ["2027-02-30"]
+            [log]
+            format = "xml"
+            [auth]
+            session_idle_minutes = 0
+            [demo]
+            enabled = "yes"
+            [sip]
+            lisen = "127.0.0.1:5060"
+            [[seed.queues]]
+            name = "bad name"
+            channel = "fax"
+        "#;
+        let err = Config::parse(text, &HashMap::new()).err();
+        let Some(ConfigError::Invalid(problems)) = err else {
+            panic!("expected problems, got {err:?}")
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "http.listen",
+            "http.tls_cert",
+            "site.time_zone",
+            "site.country_code",
+            "site.holidays[0]",
+            "log.format",
+            "auth.session_idle_minutes",
+            "demo.enabled",
+            "sip.lisen",
+            "seed.queues[0].name",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let text = "[http]\nlisten = \"127.0.0.1:8080\"\n";
+        let c = Config::parse(
+            text,
+            &env(&[
+                ("SWITCHYARD_HTTP_LISTEN", "0.0.0.0:9000"),
+                ("SWITCHYARD_DEMO_ENABLED", "false"),
+                ("SWITCHYARD_STORE_URL", "postgres://x@127.0.0.1/y"),
+            ]),
+        )
+        .ok();
+        assert_eq!(
+            c.as_ref().map(|c| c.http.listen.to_string()),
+            Some("0.0.0.0:9000".into())
+        );
+        assert_eq!(c.as_ref().map(|c| c.demo), Some(false));
+        assert_eq!(
+            c.as_ref().map(Config::store_url),
+            Some("postgres://x@127.0.0.1/y".into())
+        );
+        let err = Config::parse("", &env(&[("SWITCHYARD_LOG_FORMAT", "yaml")]))
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("log.format")));
+    }
+
+    #[test]
+    fn a_syntax_error_is_one_clear_problem() {
+        let err = Config::parse("[http\nlisten=", &HashMap::new())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("(file)"), "{err}");
+    }
+}

@@ -144,8 +144,19 @@ const QUEUES: &[(&str, &str, Channel, &str, &str)] = &[
     ),
 ];
 
-/// (external id, name, phones, email, tier-driving assets in yuan, risk, manager, preferred)
-const CUSTOMERS: &[(&str, &str, &str, &str, &str, &str, &str, &str)] = &[
+/// (external id, name, phone, email, assets in yuan, risk, account manager, preferred channel)
+type DemoCustomer = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const CUSTOMERS: &[DemoCustomer] = &[
     (
         "C0001",
         "黄志强 Huang Zhiqiang",

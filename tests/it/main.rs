@@ -1,3 +1,4 @@
 //! The integration test binary: the whole platform through its public API.
 
 mod api;
+mod cli;
