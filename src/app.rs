@@ -32,6 +32,8 @@ pub struct StartupNotes {
 pub struct Running {
     /// Where the HTTP API listens.
     pub http_addr: SocketAddr,
+    /// `http`, or `https` when a certificate is configured.
+    pub scheme: &'static str,
     /// What to print once.
     pub notes: StartupNotes,
     /// The store (for tests and tools).
@@ -74,6 +76,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             config.paths.recordings_dir.display()
         )
     })?;
+    let metrics = crate::telemetry::init_metrics();
     let (db, log, writer) = open_store(&config).await?;
     let now = Timestamp::now();
     let admin_env = std::env::var("SWITCHYARD_ADMIN_PASSWORD")
@@ -112,25 +115,37 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
     let http_addr = listener.local_addr()?;
-    let state = ApiState::new(
-        db.clone(),
-        log,
-        Arc::new(config),
-        crate::telemetry::init_metrics(),
-    );
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let tls_files = config.http.tls.clone();
+    let scheme = if tls_files.is_some() { "https" } else { "http" };
+    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics);
+    let tls = match &tls_files {
+        Some(files) => Some(crate::tls::server_config(files)?),
+        None => None,
+    };
+    let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await?;
+        match tls {
+            Some(tls) => {
+                let listener = crate::tls::TlsListener::new(listener, tls)?;
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await?;
+            }
+            None => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await?
+            }
+        }
         // The router (and its log handle) is gone now: the writer drains and stops.
         writer.await.context("the log writer panicked")?;
         Ok(())
     });
     Ok(Running {
         http_addr,
+        scheme,
         notes,
         db,
         shutdown,
@@ -150,8 +165,8 @@ pub async fn run(config: Config, signal: impl Future<Output = ()>) -> anyhow::Re
 fn print_notes(running: &Running) {
     println!("Switchyard {} is running.", env!("CARGO_PKG_VERSION"));
     println!(
-        "  HTTP API:  http://{}/api/v1  (OpenAPI document at /api/v1/openapi.json)",
-        running.http_addr
+        "  HTTP API:  {}://{}/api/v1  (OpenAPI document at /api/v1/openapi.json)",
+        running.scheme, running.http_addr
     );
     if let Some(p) = &running.notes.admin_password {
         println!("  admin password (shown once, stored hashed): {p}");

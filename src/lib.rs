@@ -17,3 +17,4 @@ pub mod http;
 pub mod interaction_log;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

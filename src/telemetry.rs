@@ -30,9 +30,12 @@ pub fn init_logging(config: &LogConfig) {
     drop(result);
 }
 
-/// Installs the global Prometheus recorder and returns the handle that renders it; `None`
-/// when a recorder is already installed (tests that start several apps in one process).
+/// The process's Prometheus recorder handle, installing the recorder on first use; `None`
+/// only when another recorder was installed by someone else.
 #[must_use]
 pub fn init_metrics() -> Option<PrometheusHandle> {
-    PrometheusBuilder::new().install_recorder().ok()
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
 }

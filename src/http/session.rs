@@ -5,7 +5,7 @@
 //! after sign-in. Sign-in failures are throttled per account and per source address, and
 //! every attempt is an audit event.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -144,8 +144,8 @@ impl FromRequestParts<ApiState> for Caller {
 pub(super) fn client_address(parts: &Parts, trusted: &[IpAddr]) -> String {
     let peer = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+        .get::<ConnectInfo<super::PeerAddr>>()
+        .map(|c| c.0.0.ip());
     let Some(peer) = peer else {
         return "local".to_owned();
     };
