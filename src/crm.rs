@@ -499,6 +499,62 @@ pub async fn merge(
     db.customer(into).await?.ok_or(CrmError::NotFound(into))
 }
 
+/// Applies the current tier rules to every customer without a manual tier, recording each
+/// change. Returns how many customers changed tier.
+pub async fn recompute_tiers(
+    db: &Db,
+    log: &InteractionLogHandle,
+    actor: Actor,
+    now: Timestamp,
+) -> Result<u64, CrmError> {
+    let rules = db.tier_rules().await?;
+    let mut changed = 0;
+    let mut offset = 0;
+    loop {
+        let page = crate::store::Page::new(offset, 500);
+        let batch = db
+            .customers(&crate::store::customers::CustomerQuery::default(), page)
+            .await?;
+        for c in batch.iter().filter(|c| c.tier_override.is_none()) {
+            let tier = tier_for(
+                &rules,
+                TierFigures {
+                    assets: c.assets,
+                    turnover: c.turnover,
+                    commission: c.commission,
+                },
+            );
+            if tier != c.tier {
+                let new = CustomerRecord {
+                    tier,
+                    updated_at: now,
+                    ..c.clone()
+                };
+                let body = EventBody::TierChanged {
+                    from: c.tier,
+                    to: tier,
+                    cause: TierCause::Rules,
+                };
+                let item = WriteItem {
+                    events: vec![NewEvent::new(
+                        Subject::Customer(c.id),
+                        now,
+                        actor.clone(),
+                        body,
+                    )],
+                    mutations: vec![Mutation::PutCustomer(Box::new(new))],
+                };
+                log.commit(item).await?;
+                changed += 1;
+            }
+        }
+        if (batch.len() as i64) < page.limit {
+            return Ok(changed);
+        }
+        offset += page.limit;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,9 @@ pub(super) fn routes() -> Vec<Route> {
             .summary("The tier rules, highest tier first")
             .answers::<Vec<TierRuleView>>(),
         Route::put("/api/v1/tier-rules", put_tier_rules)
-            .summary("Replace the tier rules")
+            .summary(
+                "Replace the tier rules and recompute every customer's tier (manual tiers stay)",
+            )
             .access(Access::Admin)
             .body::<Vec<TierRuleView>>()
             .answers::<Vec<TierRuleView>>(),
@@ -290,5 +292,6 @@ async fn put_tier_rules(
         mutations: vec![Mutation::PutTierRules(rules.clone())],
     };
     state.log.commit(item).await?;
+    crate::crm::recompute_tiers(&state.db, &state.log, caller.actor(), now).await?;
     Ok(Json(rules.iter().map(rule_view).collect()))
 }

@@ -942,3 +942,140 @@ async fn customers_are_found_by_phone_however_written_and_their_timeline_spans_c
     );
     let _ = mail;
 }
+
+#[tokio::test]
+async fn throttling_counts_the_client_behind_a_trusted_proxy() {
+    use axum::extract::ConnectInfo;
+    use switchyard::http::PeerAddr;
+    let api = api_with(|c| {
+        c.http.trusted_proxies = vec!["10.0.0.1".parse().expect("ip")];
+        c.auth.max_failures_per_source = 3;
+        c.auth.max_failures_per_account = 100;
+    })
+    .await;
+    let attempt = |peer: &str, forwarded: Option<&str>, login: &str| {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/login")
+            .header("content-type", "application/json");
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        let mut req = req
+            .body(Body::from(
+                json!({"login": login, "password": "wrong-password"}).to_string(),
+            ))
+            .expect("request");
+        req.extensions_mut().insert(ConnectInfo(PeerAddr(
+            format!("{peer}:40000").parse().expect("addr"),
+        )));
+        api.router.clone().oneshot(req)
+    };
+    for i in 0..3 {
+        let resp = attempt("10.0.0.1", Some("203.0.113.7"), &format!("user{i}"))
+            .await
+            .expect("answer");
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let resp = attempt("10.0.0.1", Some("203.0.113.7"), "someone.else")
+        .await
+        .expect("answer");
+    assert_eq!(
+        resp.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the client behind the proxy is throttled"
+    );
+    let resp = attempt("10.0.0.1", Some("203.0.113.8"), "someone.else")
+        .await
+        .expect("answer");
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "another client behind the same proxy is not"
+    );
+    // An untrusted peer cannot choose its address with the header.
+    for _ in 0..3 {
+        attempt("192.0.2.5", Some("198.51.100.1"), "x")
+            .await
+            .expect("answer");
+    }
+    let resp = attempt("192.0.2.5", Some("198.51.100.2"), "x")
+        .await
+        .expect("answer");
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn new_tier_rules_recompute_tiers_but_keep_manual_ones() {
+    let api = api().await;
+    let (_, a) = api
+        .as_(
+            "root",
+            Method::POST,
+            "/api/v1/customers",
+            Some(json!({"name": "A", "assets": "300000"})),
+        )
+        .await;
+    let (_, b) = api
+        .as_(
+            "root",
+            Method::POST,
+            "/api/v1/customers",
+            Some(json!({"name": "B", "assets": "300000"})),
+        )
+        .await;
+    assert_eq!(a["tier"], "wealth_card");
+    let b_id = b["id"].as_str().expect("id");
+    api.as_(
+        "root",
+        Method::PUT,
+        &format!("/api/v1/customers/{b_id}/tier"),
+        Some(json!({"tier": "standard", "reason": "dormant"})),
+    )
+    .await;
+    let rules = json!([{"tier": "diamond", "min_assets": "1000000"}, {"tier": "gold", "min_assets": "250000"}]);
+    let (status, body) = api
+        .as_("root", Method::PUT, "/api/v1/tier-rules", Some(rules))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let a_now = api
+        .as_(
+            "root",
+            Method::GET,
+            &format!("/api/v1/customers/{}", a["id"].as_str().expect("id")),
+            None,
+        )
+        .await
+        .1;
+    let b_now = api
+        .as_(
+            "root",
+            Method::GET,
+            &format!("/api/v1/customers/{b_id}"),
+            None,
+        )
+        .await
+        .1;
+    assert_eq!(
+        (a_now["tier"].as_str(), b_now["tier"].as_str()),
+        (Some("gold"), Some("standard"))
+    );
+    let bad = api
+        .as_(
+            "root",
+            Method::PUT,
+            "/api/v1/tier-rules",
+            Some(json!([{"tier": "gold", "min_assets": "lots"}])),
+        )
+        .await;
+    assert_eq!(
+        (bad.0, bad.1["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("[0].min_assets"))
+    );
+    assert_eq!(
+        api.as_("sup.a", Method::PUT, "/api/v1/tier-rules", Some(json!([])))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}
