@@ -1,0 +1,111 @@
+//! What an element answers to a raw datagram: the acceptance checks of RFC 3261 §8.2 and §16.3
+//! that every element applies (version, URI scheme, mandatory headers and their syntax) and
+//! [`classify_datagram`], which the UDP/TCP endpoint reuses. Policy that depends on what this
+//! element supports (methods, extensions, body types, registrar rules) is not decided here.
+
+use super::MessageError;
+use super::model::{Headers, Message, Version};
+use super::parse::{Limits, Transport, parse, salvage_headers};
+use super::uri::Uri;
+
+/// The outcome for one received datagram (or one framed stream message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A well-formed request for the transaction layer.
+    Request(Message),
+    /// A well-formed response for the transaction layer.
+    Response(Message),
+    /// A broken request to answer with `error.status()` and `error` as the reason phrase;
+    /// `headers` are the request's headers to copy into the response.
+    Reject {
+        /// Why the request is refused.
+        error: MessageError,
+        /// The request's headers (at least one Via is present).
+        headers: Headers,
+    },
+    /// Broken responses and requests that cannot be answered (no Via): drop silently.
+    Discard(MessageError),
+}
+
+/// Checks a parsed request: SIP/2.0, a sip/sips/tel Request-URI without headers, and well-formed
+/// Via, From, To, Call-ID, CSeq (matching the method), Max-Forwards, Contact and Route sets.
+pub fn check_request(m: &Message) -> Result<(), MessageError> {
+    let super::model::StartLine::Request {
+        method,
+        uri,
+        version,
+    } = &m.start
+    else {
+        return Err(MessageError::BadStartLine);
+    };
+    if *version != Version::SIP_2_0 {
+        return Err(MessageError::UnsupportedVersion);
+    }
+    match uri {
+        Uri::Other { .. } => return Err(MessageError::UnsupportedScheme),
+        Uri::Sip(u) if !u.headers.is_empty() => return Err(MessageError::RequestUriHeaders),
+        Uri::Sip(_) | Uri::Tel(_) => {}
+    }
+    check_common(m)?;
+    if m.cseq()?.method != *method {
+        return Err(MessageError::CSeqMismatch);
+    }
+    m.max_forwards()?;
+    m.contacts()?;
+    m.routes()?;
+    m.record_routes()?;
+    Ok(())
+}
+
+/// Checks a parsed response: SIP/2.0 and well-formed Via, From, To, Call-ID and CSeq.
+pub fn check_response(m: &Message) -> Result<(), MessageError> {
+    let super::model::StartLine::Response { version, .. } = &m.start else {
+        return Err(MessageError::BadStartLine);
+    };
+    if *version != Version::SIP_2_0 {
+        return Err(MessageError::UnsupportedVersion);
+    }
+    check_common(m)
+}
+
+fn check_common(m: &Message) -> Result<(), MessageError> {
+    m.vias()?;
+    m.from()?;
+    m.to()?;
+    m.call_id()?;
+    m.cseq()?;
+    m.content_length()?;
+    Ok(())
+}
+
+/// Parses and checks one datagram and says what to do with it.
+#[must_use]
+pub fn classify_datagram(bytes: &[u8], transport: Transport, limits: &Limits) -> Verdict {
+    let reject = |error: MessageError, headers: Headers| {
+        if headers.get("Via").is_some() {
+            Verdict::Reject { error, headers }
+        } else {
+            Verdict::Discard(error)
+        }
+    };
+    match parse(bytes, transport, limits) {
+        Ok(m) if m.is_request() => match check_request(&m) {
+            Ok(()) => Verdict::Request(m),
+            Err(e) => reject(e, m.headers),
+        },
+        Ok(m) => match check_response(&m) {
+            Ok(()) => Verdict::Response(m),
+            Err(e) => Verdict::Discard(e),
+        },
+        Err(e) => {
+            let start = bytes.trim_ascii_start();
+            if start.len() >= 4 && start[..4].eq_ignore_ascii_case(b"SIP/") {
+                return Verdict::Discard(e);
+            }
+            match salvage_headers(bytes, limits) {
+                Some(headers) => reject(e, headers),
+                None => Verdict::Discard(e),
+            }
+        }
+    }
+}

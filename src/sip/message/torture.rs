@@ -1,0 +1,386 @@
+//! The RFC 4475 torture messages (tests/fixtures/sip-torture/) against what their README says
+//! an element does with each. Test-only; reads the fixtures at compile time.
+
+use super::*;
+
+/// What the fixture's README expects, and for accepted messages what must be true of them.
+enum Expect {
+    /// Parses and passes the checks; the function asserts what is notable.
+    Request(fn(&Message)),
+    /// A response that parses and passes the checks.
+    Response(fn(&Message)),
+    /// A request answered with this status.
+    Reject(u16),
+    /// Dropped silently (broken responses).
+    Discard,
+}
+
+macro_rules! fixture {
+    ($name:literal) => {
+        (
+            $name,
+            include_bytes!(concat!(
+                "../../../tests/fixtures/sip-torture/",
+                $name,
+                ".dat"
+            ))
+            .as_slice(),
+        )
+    };
+}
+
+fn user_bytes(uri: &Uri) -> Vec<u8> {
+    uri.as_sip()
+        .and_then(|u| u.user.as_deref())
+        .map(unescape)
+        .unwrap_or_default()
+}
+
+fn vias(m: &Message) -> Vec<Via> {
+    m.vias().unwrap_or_default()
+}
+
+fn contacts(m: &Message) -> Vec<NameAddr> {
+    match m.contacts() {
+        Ok(Some(Contact::Addresses(a))) => a,
+        _ => Vec::new(),
+    }
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one row per RFC 4475 message reads best as one table"
+)]
+fn table() -> Vec<((&'static str, &'static [u8]), Expect)> {
+    use Expect::*;
+    vec![
+        (
+            fixture!("wsinv"),
+            Request(|m| {
+                let v = vias(m);
+                assert_eq!(v.len(), 3, "Via line + two comma-joined v: values");
+                assert_eq!(v[1].branch(), Some("z9hG4bK9ikj8"));
+                assert_eq!(
+                    v[2].host,
+                    Host::V4(core::net::Ipv4Addr::new(192, 168, 255, 111))
+                );
+                assert_eq!(
+                    m.header("newfangledheader"),
+                    Some("newfangled value continued newfangled value")
+                );
+                assert_eq!(m.header("UnknownHeaderWithUnusualValue"), Some(";;,,;;,;"));
+                assert_eq!(m.max_forwards(), Ok(Some(68)));
+                assert_eq!(m.cseq().map(|c| (c.seq, c.method)), Ok((9, Method::Invite)));
+                assert_eq!(
+                    m.to()
+                        .ok()
+                        .and_then(|t| t.tag().map(str::to_owned))
+                        .as_deref(),
+                    Some("1918181833n")
+                );
+                assert_eq!(
+                    m.from().ok().and_then(|f| f.display),
+                    Some(r#"J Rosenberg \""#.to_owned())
+                );
+                assert_eq!(
+                    contacts(m)[0].display.as_deref(),
+                    Some(r#"Quoted string """#)
+                );
+                assert_eq!(contacts(m)[0].param("q"), Some(Some("0.33")));
+                assert_eq!(m.body.len(), 150);
+            }),
+        ),
+        (
+            fixture!("intmeth"),
+            Request(|m| {
+                assert_eq!(
+                    m.method(),
+                    Some(&Method::Other(
+                        "!interesting-Method0123456789_*+`.%indeed'~".into()
+                    ))
+                );
+                assert_eq!(
+                    m.to().ok().and_then(|t| t.display),
+                    Some("BEL:\x07 NUL:\0 DEL:\x7f".to_owned())
+                );
+                assert_eq!(
+                    m.header("extensionHeader-!.%*+_`'~"),
+                    Some("\u{feff}大停電")
+                );
+                assert_eq!(
+                    m.call_id(),
+                    Ok("intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{")
+                );
+            }),
+        ),
+        (
+            fixture!("esc01"),
+            Request(|m| {
+                assert_eq!(
+                    m.request_uri().map(user_bytes),
+                    Some(b"sips:user@example.com".to_vec())
+                );
+                assert_eq!(m.to().map(|t| user_bytes(&t.uri)), Ok(b"user".to_vec()));
+                assert_eq!(
+                    m.from().map(|f| user_bytes(&f.uri)),
+                    Ok(b"I have spaces".to_vec())
+                );
+            }),
+        ),
+        (
+            fixture!("escnull"),
+            Request(|m| {
+                assert_eq!(
+                    m.to().map(|t| user_bytes(&t.uri)),
+                    Ok(b"null-\0-null".to_vec())
+                );
+                assert_eq!(contacts(m).len(), 2);
+                assert_eq!(user_bytes(&contacts(m)[1].uri), b"\0\0".to_vec());
+            }),
+        ),
+        (
+            fixture!("esc02"),
+            Request(|m| {
+                assert_eq!(m.method(), Some(&Method::Other("RE%47IST%45R".into())));
+                assert_eq!(
+                    contacts(m).len(),
+                    2,
+                    "C%6Fntact is an unknown header, not Contact"
+                );
+                assert!(m.header("C%6Fntact").is_some());
+            }),
+        ),
+        (
+            fixture!("lwsdisp"),
+            Request(|m| {
+                assert_eq!(
+                    m.from().ok().and_then(|f| f.display).as_deref(),
+                    Some("caller")
+                )
+            }),
+        ),
+        (
+            fixture!("longreq"),
+            Request(|m| {
+                assert!(
+                    m.to()
+                        .map(|t| t.display.unwrap_or_default().len() > 80)
+                        .unwrap_or(false)
+                );
+                assert!(vias(m).len() >= 10);
+            }),
+        ),
+        (
+            fixture!("dblreq"),
+            Request(|m| {
+                assert_eq!(m.method(), Some(&Method::Register));
+                assert!(m.body.is_empty(), "the INVITE-looking junk is not a body");
+            }),
+        ),
+        (
+            fixture!("semiuri"),
+            Request(|m| {
+                let user = m
+                    .request_uri()
+                    .and_then(Uri::as_sip)
+                    .and_then(|u| u.user.clone());
+                assert_eq!(user.as_deref(), Some("user;par=u%40example.net"));
+            }),
+        ),
+        (
+            fixture!("transports"),
+            Request(|m| {
+                let t: Vec<String> = vias(m).into_iter().map(|v| v.transport).collect();
+                assert_eq!(t, ["UDP", "SCTP", "TLS", "UNKNOWN", "TCP"]);
+            }),
+        ),
+        (
+            fixture!("mpart01"),
+            Request(|m| {
+                assert_eq!(m.content_length(), Ok(Some(m.body.len())));
+                assert!(m.body.contains(&0), "binary body kept byte for byte");
+            }),
+        ),
+        (
+            fixture!("unreason"),
+            Response(|m| {
+                let StartLine::Response { status, reason, .. } = &m.start else {
+                    panic!("response")
+                };
+                assert_eq!(*status, 200);
+                assert!(!reason.is_ascii());
+            }),
+        ),
+        (
+            fixture!("noreason"),
+            Response(|m| {
+                assert!(
+                    matches!(&m.start, StartLine::Response { status: 100, reason, .. } if reason.is_empty())
+                );
+            }),
+        ),
+        (fixture!("badinv01"), Reject(400)),
+        (fixture!("clerr"), Reject(400)),
+        (fixture!("ncl"), Reject(400)),
+        (fixture!("scalar02"), Reject(400)),
+        (fixture!("scalarlg"), Discard),
+        (fixture!("quotbal"), Reject(400)),
+        (fixture!("ltgtruri"), Reject(400)),
+        (fixture!("lwsruri"), Reject(400)),
+        (fixture!("lwsstart"), Reject(400)),
+        (fixture!("trws"), Reject(400)),
+        (fixture!("escruri"), Reject(400)),
+        (
+            fixture!("baddate"),
+            Request(|m| assert!(m.header("Date").is_some())),
+        ),
+        (fixture!("regbadct"), Reject(400)),
+        (fixture!("badaspec"), Reject(400)),
+        (fixture!("baddn"), Reject(400)),
+        (fixture!("badvers"), Reject(505)),
+        (fixture!("mismatch01"), Reject(400)),
+        (fixture!("mismatch02"), Reject(400)),
+        (fixture!("bigcode"), Discard),
+        (
+            fixture!("badbranch"),
+            Request(|m| {
+                assert_eq!(
+                    m.top_via().ok().as_ref().and_then(Via::branch),
+                    Some("z9hG4bK")
+                )
+            }),
+        ),
+        (fixture!("insuf"), Reject(400)),
+        (fixture!("unkscm"), Reject(416)),
+        (fixture!("novelsc"), Reject(416)),
+        (
+            fixture!("unksm2"),
+            Request(|m| {
+                assert!(
+                    matches!(m.to().map(|t| t.uri), Ok(Uri::Other { .. })),
+                    "registrar decides 400"
+                );
+            }),
+        ),
+        (
+            fixture!("bext01"),
+            Request(|m| {
+                assert!(
+                    m.header("Require")
+                        .is_some_and(|r| r.contains("nothingSupportsThis"))
+                )
+            }),
+        ),
+        (
+            fixture!("invut"),
+            Request(|m| assert!(m.content_type().is_some_and(|c| c != "application/sdp"))),
+        ),
+        (
+            fixture!("regaut01"),
+            Request(|m| {
+                let c = m.challenges("Authorization").unwrap_or_default();
+                assert_eq!(
+                    c.first().map(|c| c.scheme.as_str()),
+                    Some("NoOneKnowsThisScheme")
+                );
+            }),
+        ),
+        (fixture!("multi01"), Reject(400)),
+        (fixture!("mcl01"), Reject(400)),
+        (
+            fixture!("bcast"),
+            Response(|m| {
+                assert_eq!(vias(m)[1].host, Host::V4(core::net::Ipv4Addr::BROADCAST));
+            }),
+        ),
+        (
+            fixture!("zeromf"),
+            Request(|m| assert_eq!(m.max_forwards(), Ok(Some(0)))),
+        ),
+        (
+            fixture!("cparam01"),
+            Request(|m| {
+                assert_eq!(
+                    contacts(m)[0].param("unknownparam"),
+                    Some(None),
+                    "header param outside <>"
+                );
+            }),
+        ),
+        (
+            fixture!("cparam02"),
+            Request(|m| {
+                let c = contacts(m);
+                let uri_param = c[0].uri.as_sip().and_then(|u| u.param("unknownparam"));
+                assert_eq!(uri_param, Some(None), "URI param inside <>");
+            }),
+        ),
+        (
+            fixture!("regescrt"),
+            Request(|m| {
+                let headers = contacts(m)[0]
+                    .uri
+                    .as_sip()
+                    .map(|u| u.headers.clone())
+                    .unwrap_or_default();
+                assert_eq!(
+                    headers,
+                    [("Route".to_owned(), "%3Csip:sip.example.com%3E".to_owned())]
+                );
+            }),
+        ),
+        (
+            fixture!("sdp01"),
+            Request(|m| assert_eq!(m.header("Accept"), Some("text/nobodyKnowsThis"))),
+        ),
+        (
+            fixture!("inv2543"),
+            Request(|m| {
+                assert_eq!(m.top_via().map(|v| v.branch().is_none()), Ok(true));
+                assert_eq!(m.to().map(|t| t.tag().is_none()), Ok(true));
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn every_torture_message_gets_the_answer_its_readme_lists() {
+    let table = table();
+    assert_eq!(table.len(), 49);
+    for ((name, bytes), expect) in table {
+        let verdict = classify_datagram(bytes, Transport::Udp, &Limits::default());
+        match (expect, verdict) {
+            (Expect::Request(f), Verdict::Request(m))
+            | (Expect::Response(f), Verdict::Response(m)) => {
+                f(&m);
+                let again = parse(&m.render(), Transport::Udp, &Limits::default());
+                assert_eq!(again.as_ref(), Ok(&m), "{name}: parse(render(m)) == m");
+            }
+            (Expect::Reject(status), Verdict::Reject { error, headers }) => {
+                assert_eq!(error.status(), status, "{name}: {error}");
+                assert!(headers.get("Via").is_some(), "{name}");
+            }
+            (Expect::Discard, Verdict::Discard(_)) => {}
+            (_, got) => panic!("{name}: unexpected {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn every_fixture_file_is_in_the_table() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sip-torture");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.retain(|f| f.ends_with(".dat"));
+    files.sort();
+    let mut names: Vec<String> = table()
+        .iter()
+        .map(|((n, _), _)| format!("{n}.dat"))
+        .collect();
+    names.sort();
+    assert_eq!(files, names);
+}
