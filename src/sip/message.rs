@@ -14,6 +14,8 @@ mod scan;
 mod uri;
 
 #[cfg(test)]
+mod mutation;
+#[cfg(test)]
 mod roundtrip;
 #[cfg(test)]
 mod torture;
