@@ -6,3 +6,4 @@
 //! bytes and `now` in and carry out what comes back (messages to send, the next deadline).
 
 pub mod message;
+pub mod transaction;

@@ -354,6 +354,20 @@ impl Message {
         Ok(v)
     }
 
+    /// Adds `;tag=` to the To header if it has none (a UAS answering outside a dialog).
+    pub fn set_to_tag(&mut self, tag: &str) {
+        if self.to().is_ok_and(|t| t.tag().is_none())
+            && let Some(h) = self
+                .headers
+                .0
+                .iter_mut()
+                .find(|h| super::model::canonical_name(&h.name).eq_ignore_ascii_case("To"))
+        {
+            h.value.push_str(";tag=");
+            h.value.push_str(tag);
+        }
+    }
+
     /// The CSeq header.
     pub fn cseq(&self) -> Result<CSeq, MessageError> {
         let bad = MessageError::BadHeader { name: "CSeq" };
