@@ -5,5 +5,6 @@
 //! Everything here is pure: it must not touch sockets, files, tasks or the clock. Drivers feed
 //! bytes and `now` in and carry out what comes back (messages to send, the next deadline).
 
+pub mod dialog;
 pub mod message;
 pub mod transaction;
