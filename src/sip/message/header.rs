@@ -7,7 +7,7 @@ use core::fmt;
 
 use super::MessageError;
 use super::model::{Message, Method};
-use super::scan::{Cursor, is_token, quote, unquote};
+use super::scan::{Cursor, quote, unquote};
 use super::uri::{Host, Param, Uri, find_in};
 
 /// One Via value: `SIP/2.0/transport host[:port];params`.
@@ -453,12 +453,6 @@ impl Message {
             .all(name)
             .map(|v| parse_challenge(v).ok_or(MessageError::BadHeader { name }))
             .collect()
-    }
-
-    /// True if `name` is a header token this message can carry (token syntax).
-    #[must_use]
-    pub fn is_valid_header_name(name: &str) -> bool {
-        is_token(name)
     }
 }
 

@@ -42,20 +42,12 @@ struct Head<'a> {
     body_start: usize,
 }
 
-/// Where the header section ends: (end of the last header line incl. its LF, body start).
-fn find_head_end(bytes: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\n' {
-            match (bytes.get(i + 1), bytes.get(i + 2)) {
-                (Some(b'\n'), _) => return Some((i + 1, i + 2)),
-                (Some(b'\r'), Some(b'\n')) => return Some((i + 1, i + 3)),
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    None
+/// Does the buffer hold a whole header section (an empty line after a line end)?
+fn has_head_end(bytes: &[u8]) -> bool {
+    bytes
+        .windows(2)
+        .enumerate()
+        .any(|(i, w)| w == b"\n\n" || (w == b"\n\r" && bytes.get(i + 2) == Some(&b'\n')))
 }
 
 /// Bytes of leading CRLFs (keep-alives and RFC 3261 §7.5 tolerance).
@@ -73,54 +65,74 @@ fn parse_head<'a>(
     limits: &Limits,
     datagram: bool,
 ) -> Result<Head<'a>, MessageError> {
-    let (head_len, body_start) = find_head_end(bytes)
-        .or_else(|| (datagram && bytes.ends_with(b"\n")).then_some((bytes.len(), bytes.len())))
-        .ok_or(MessageError::Incomplete)?;
-    let mut lines = bytes[..head_len]
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .enumerate()
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(i, l)| core::str::from_utf8(l).map_err(|_| MessageError::NotUtf8 { line: i + 1 }));
-    let start_line = lines.next().ok_or(MessageError::BadStartLine)??;
-    let mut headers: Vec<Header> = Vec::new();
-    for (n, line) in lines.enumerate() {
-        let line = line?;
-        if line.starts_with([' ', '\t']) {
-            let last = headers
-                .last_mut()
-                .ok_or(MessageError::BadHeaderLine { line: n + 2 })?;
-            let piece = line.trim_matches([' ', '\t']);
-            if !piece.is_empty() {
-                if !last.value.is_empty() {
-                    last.value.push(' ');
-                }
-                last.value.push_str(piece);
+    let mut pos = 0;
+    let mut line_no = 0;
+    let mut start_line = None;
+    let mut headers: Vec<Header> = Vec::with_capacity(16);
+    let body_start = loop {
+        let rest = &bytes[pos..];
+        let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+            if datagram && rest.is_empty() && pos > 0 {
+                break pos;
             }
-            continue;
+            return Err(MessageError::Incomplete);
+        };
+        pos += nl + 1;
+        line_no += 1;
+        let raw = &rest[..nl];
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.is_empty() {
+            break pos;
         }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or(MessageError::BadHeaderLine { line: n + 2 })?;
-        let name = name.trim_end_matches([' ', '\t']);
-        if !is_token(name) {
-            return Err(MessageError::BadHeaderLine { line: n + 2 });
+        let line =
+            core::str::from_utf8(raw).map_err(|_| MessageError::NotUtf8 { line: line_no })?;
+        if start_line.is_none() {
+            start_line = Some(line);
+        } else {
+            header_line(&mut headers, line, line_no, limits)?;
         }
-        if headers.len() == limits.max_headers {
-            return Err(MessageError::TooManyHeaders {
-                limit: limits.max_headers,
-            });
-        }
-        headers.push(Header {
-            name: name.to_owned(),
-            value: value.trim_matches([' ', '\t']).to_owned(),
-        });
-    }
+    };
     Ok(Head {
-        start_line,
+        start_line: start_line.ok_or(MessageError::BadStartLine)?,
         headers: Headers(headers),
         body_start,
     })
+}
+
+/// Adds one header line (or a fold continuing the previous one).
+fn header_line(
+    headers: &mut Vec<Header>,
+    line: &str,
+    line_no: usize,
+    limits: &Limits,
+) -> Result<(), MessageError> {
+    let bad = MessageError::BadHeaderLine { line: line_no };
+    if line.starts_with([' ', '\t']) {
+        let last = headers.last_mut().ok_or(bad)?;
+        let piece = line.trim_matches([' ', '\t']);
+        if !piece.is_empty() {
+            if !last.value.is_empty() {
+                last.value.push(' ');
+            }
+            last.value.push_str(piece);
+        }
+        return Ok(());
+    }
+    let (name, value) = line.split_once(':').ok_or(bad.clone())?;
+    let name = name.trim_end_matches([' ', '\t']);
+    if !is_token(name) {
+        return Err(bad);
+    }
+    if headers.len() == limits.max_headers {
+        return Err(MessageError::TooManyHeaders {
+            limit: limits.max_headers,
+        });
+    }
+    headers.push(Header {
+        name: name.to_owned(),
+        value: value.trim_matches([' ', '\t']).to_owned(),
+    });
+    Ok(())
 }
 
 fn parse_version(s: &str) -> Option<Version> {
@@ -157,8 +169,10 @@ fn parse_start_line(line: &str) -> Result<StartLine, MessageError> {
             reason: reason.to_owned(),
         });
     }
-    let parts: Vec<&str> = line.split(' ').collect();
-    let [method, uri, version] = parts.as_slice() else {
+    let mut parts = line.split(' ');
+    let (Some(method), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad);
     };
     if !is_token(method) {
@@ -238,7 +252,7 @@ pub fn frame_stream(buf: &[u8], limits: &Limits) -> Result<Option<usize>, Messag
         limit: limits.max_message_size,
     };
     let data = &buf[skip..];
-    if find_head_end(data).is_none() {
+    if !has_head_end(data) {
         return if data.len() > limits.max_message_size {
             Err(too_large(data.len()))
         } else {

@@ -11,12 +11,13 @@ impl Message {
     #[must_use]
     pub fn render(&self) -> Vec<u8> {
         let mut head = String::with_capacity(
-            64 + self
-                .headers
-                .0
-                .iter()
-                .map(|h| h.name.len() + h.value.len() + 4)
-                .sum::<usize>(),
+            64 + self.body.len()
+                + self
+                    .headers
+                    .0
+                    .iter()
+                    .map(|h| h.name.len() + h.value.len() + 4)
+                    .sum::<usize>(),
         );
         // Writing to a String cannot fail; the results are ignored on purpose.
         let _ = match &self.start {
