@@ -20,7 +20,7 @@ mod roundtrip;
 #[cfg(test)]
 mod torture;
 
-pub use check::{Verdict, check_request, check_response, classify_datagram};
+pub use check::{UasPolicy, Verdict, check_request, check_response, check_uas, classify_datagram};
 pub use header::{
     CSeq, Challenge, Contact, NameAddr, Via, find_param, parse_name_addrs, parse_vias,
 };
@@ -144,6 +144,22 @@ pub enum MessageError {
     /// The Request-URI scheme is not sip, sips or tel.
     #[error("Unsupported URI Scheme")]
     UnsupportedScheme,
+    /// The method is not implemented by this element (UAS policy).
+    #[error("Not Implemented")]
+    NotImplemented,
+    /// Require names an option this element does not support (UAS policy); answer with an
+    /// Unsupported header listing it.
+    #[error("Bad Extension")]
+    BadExtension {
+        /// The first unsupported option tag.
+        option: String,
+    },
+    /// The body's Content-Type is not one this element understands (UAS policy).
+    #[error("Unsupported Media Type")]
+    UnsupportedMediaType,
+    /// Accept rules out every body type this element can answer with (UAS policy).
+    #[error("Not Acceptable")]
+    NotAcceptable,
 }
 
 impl MessageError {
@@ -154,6 +170,10 @@ impl MessageError {
             Self::TooLarge { .. } => 513,
             Self::UnsupportedVersion => 505,
             Self::UnsupportedScheme => 416,
+            Self::NotImplemented => 501,
+            Self::BadExtension { .. } => 420,
+            Self::UnsupportedMediaType => 415,
+            Self::NotAcceptable => 406,
             _ => 400,
         }
     }

@@ -1,10 +1,11 @@
 //! What an element answers to a raw datagram: the acceptance checks of RFC 3261 §8.2 and §16.3
 //! that every element applies (version, URI scheme, mandatory headers and their syntax) and
-//! [`classify_datagram`], which the UDP/TCP endpoint reuses. Policy that depends on what this
-//! element supports (methods, extensions, body types, registrar rules) is not decided here.
+//! [`classify_datagram`], which the UDP/TCP endpoint reuses; and [`check_uas`], the answers of
+//! RFC 3261 §8.2.1-§8.2.3 that depend on what a user agent supports ([`UasPolicy`]). Registrar
+//! rules (AOR schemes, authentication) are not decided here.
 
 use super::MessageError;
-use super::model::{Headers, Message, Version};
+use super::model::{Headers, Message, Method, Version};
 use super::parse::{Limits, Transport, parse, salvage_headers};
 use super::uri::Uri;
 
@@ -75,6 +76,80 @@ fn check_common(m: &Message) -> Result<(), MessageError> {
     m.call_id()?;
     m.cseq()?;
     m.content_length()?;
+    Ok(())
+}
+
+/// What a user agent server implements: methods, option tags and body types (media types
+/// without parameters, lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UasPolicy<'a> {
+    /// Methods implemented (ACK and CANCEL are never refused).
+    pub methods: &'a [Method],
+    /// Option tags supported in Require.
+    pub extensions: &'a [&'a str],
+    /// Body types understood and produced (`application/sdp`).
+    pub content_types: &'a [&'a str],
+}
+
+fn media_type(value: &str) -> &str {
+    value.split(';').next().unwrap_or("").trim()
+}
+
+fn media_matches(accepted: &str, ours: &str) -> bool {
+    let accepted = media_type(accepted);
+    accepted == "*/*"
+        || accepted.eq_ignore_ascii_case(ours)
+        || accepted.strip_suffix("/*").is_some_and(|t| {
+            ours.split('/')
+                .next()
+                .is_some_and(|o| o.eq_ignore_ascii_case(t))
+        })
+}
+
+/// The user agent checks of §8.2 in their order: method (501), Require (420), Content-Type of
+/// a non-empty body (415) and Accept (406). Run after [`check_request`].
+pub fn check_uas(m: &Message, policy: &UasPolicy<'_>) -> Result<(), MessageError> {
+    let method = m.method().ok_or(MessageError::BadStartLine)?;
+    if matches!(method, Method::Ack | Method::Cancel) {
+        return Ok(());
+    }
+    if !policy.methods.contains(method) {
+        return Err(MessageError::NotImplemented);
+    }
+    for line in m.headers.all("Require") {
+        for option in line.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            if !policy
+                .extensions
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(option))
+            {
+                return Err(MessageError::BadExtension {
+                    option: option.to_owned(),
+                });
+            }
+        }
+    }
+    if !m.body.is_empty() {
+        let ct = m.content_type().map(media_type).unwrap_or("");
+        if !policy
+            .content_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(ct))
+        {
+            return Err(MessageError::UnsupportedMediaType);
+        }
+    }
+    let accepts: Vec<&str> = m.headers.all("Accept").flat_map(|l| l.split(',')).collect();
+    if !accepts.is_empty()
+        && !accepts.iter().any(|a| {
+            policy
+                .content_types
+                .iter()
+                .any(|ours| media_matches(a, ours))
+        })
+    {
+        return Err(MessageError::NotAcceptable);
+    }
     Ok(())
 }
 

@@ -366,6 +366,58 @@ fn every_torture_message_gets_the_answer_its_readme_lists() {
     }
 }
 
+/// A contact-center user agent: the usual methods, two extensions, SDP, plain text and multipart/mixed.
+const POLICY: UasPolicy<'static> = UasPolicy {
+    methods: &[
+        Method::Invite,
+        Method::Ack,
+        Method::Bye,
+        Method::Cancel,
+        Method::Options,
+        Method::Register,
+        Method::Message,
+        Method::Info,
+        Method::Update,
+    ],
+    extensions: &["replaces", "timer"],
+    content_types: &["application/sdp", "multipart/mixed", "text/plain"],
+};
+
+#[test]
+fn a_user_agent_answers_501_420_415_406_where_the_readme_says() {
+    let special = [
+        ("intmeth", 501),
+        ("esc02", 501),
+        ("bext01", 420),
+        ("invut", 415),
+        ("sdp01", 406),
+    ];
+    for ((name, bytes), _) in table() {
+        let Verdict::Request(m) = classify_datagram(bytes, Transport::Udp, &Limits::default())
+        else {
+            continue;
+        };
+        let expected = special.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+        let got = check_uas(&m, &POLICY).err();
+        assert_eq!(
+            got.as_ref().map(MessageError::status),
+            expected,
+            "{name}: {got:?}"
+        );
+    }
+    let bext = table()
+        .into_iter()
+        .find(|((n, _), _)| *n == "bext01")
+        .map(|((_, b), _)| b);
+    let m = parse(bext.unwrap_or_default(), Transport::Udp, &Limits::default());
+    assert_eq!(
+        m.map(|m| check_uas(&m, &POLICY)),
+        Ok(Err(MessageError::BadExtension {
+            option: "nothingSupportsThis".into()
+        }))
+    );
+}
+
 #[test]
 fn every_fixture_file_is_in_the_table() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sip-torture");
