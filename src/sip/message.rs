@@ -5,6 +5,7 @@
 //! Pure: no I/O, no clock. Bodies are bytes and are never forced through UTF-8; header bytes
 //! that are not UTF-8 are a clean parse error. Must not know about transactions or dialogs.
 
+mod access;
 mod check;
 mod header;
 mod model;

@@ -1,12 +1,12 @@
 //! Typed header values (RFC 3261 §20, §25): Via, name-addr (From/To/Contact/Route/Record-Route),
-//! CSeq, numeric headers and authentication challenges, plus the typed accessors on
-//! [`Message`]. Comma-joined values are split with the grammar, never by a blind `split(',')`.
-//! Must not change the stored header text: parsing here is a read-only view.
+//! CSeq and authentication challenges, with their grammar. Comma-joined values are split with
+//! the grammar, never by a blind `split(',')`. Must not change the stored header text: parsing
+//! here is a read-only view. The accessors on `Message` that use them are in `access.rs`.
 
 use core::fmt;
 
 use super::MessageError;
-use super::model::{Message, Method};
+use super::model::Method;
 use super::scan::{Cursor, quote, unquote};
 use super::uri::{Host, Param, Uri, find_in};
 
@@ -166,7 +166,10 @@ fn header_params(c: &mut Cursor<'_>) -> Option<Vec<Param>> {
 }
 
 /// Parses a comma-separated list with `item`, requiring at least one item and no empty ones.
-fn list<'a, T>(value: &'a str, item: impl Fn(&mut Cursor<'a>) -> Option<T>) -> Option<Vec<T>> {
+pub(super) fn list<'a, T>(
+    value: &'a str,
+    item: impl Fn(&mut Cursor<'a>) -> Option<T>,
+) -> Option<Vec<T>> {
     let mut c = Cursor::new(value);
     let mut out = Vec::new();
     loop {
@@ -211,7 +214,7 @@ fn via_item(c: &mut Cursor<'_>) -> Option<Via> {
     })
 }
 
-fn name_addr_item(c: &mut Cursor<'_>) -> Option<NameAddr> {
+pub(super) fn name_addr_item(c: &mut Cursor<'_>) -> Option<NameAddr> {
     let start = c.pos();
     let display = if c.peek() == Some(b'"') {
         let d = unquote(c.quoted()?);
@@ -257,7 +260,7 @@ pub fn parse_name_addrs(value: &str) -> Result<Vec<NameAddr>, MessageError> {
     list(value, name_addr_item).ok_or(MessageError::BadHeader { name: "Contact" })
 }
 
-fn parse_challenge(value: &str) -> Option<Challenge> {
+pub(super) fn parse_challenge(value: &str) -> Option<Challenge> {
     let mut c = Cursor::new(value.trim());
     let scheme = c.token()?.to_owned();
     if !c.skip_ws() {
@@ -276,184 +279,6 @@ fn parse_challenge(value: &str) -> Option<Challenge> {
         Some((name, v))
     })?;
     Some(Challenge { scheme, params })
-}
-
-/// A decimal number without sign; `None` on overflow or any other character.
-fn number<T: core::str::FromStr>(value: &str) -> Option<T> {
-    let v = value.trim();
-    (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| v.parse().ok())
-        .flatten()
-}
-
-impl Message {
-    /// The single line of a single-valued header, or an error if it is repeated.
-    fn single(&self, name: &'static str) -> Result<Option<&str>, MessageError> {
-        let mut it = self.headers.all(name);
-        let first = it.next();
-        match it.next() {
-            Some(_) => Err(MessageError::DuplicateHeader { name }),
-            None => Ok(first),
-        }
-    }
-
-    fn required(&self, name: &'static str) -> Result<&str, MessageError> {
-        self.single(name)?
-            .ok_or(MessageError::MissingHeader { name })
-    }
-
-    /// Every Via value in order, across header lines and comma-joined values.
-    pub fn vias(&self) -> Result<Vec<Via>, MessageError> {
-        let mut out = Vec::new();
-        for v in self.headers.all("Via") {
-            out.extend(parse_vias(v)?);
-        }
-        if out.is_empty() {
-            return Err(MessageError::MissingHeader { name: "Via" });
-        }
-        Ok(out)
-    }
-
-    /// The topmost Via value.
-    pub fn top_via(&self) -> Result<Via, MessageError> {
-        let line = self
-            .headers
-            .get("Via")
-            .ok_or(MessageError::MissingHeader { name: "Via" })?;
-        parse_vias(line)?
-            .into_iter()
-            .next()
-            .ok_or(MessageError::BadHeader { name: "Via" })
-    }
-
-    fn name_addr(&self, name: &'static str) -> Result<NameAddr, MessageError> {
-        let mut all =
-            list(self.required(name)?, name_addr_item).ok_or(MessageError::BadHeader { name })?;
-        if all.len() > 1 {
-            return Err(MessageError::DuplicateHeader { name });
-        }
-        all.pop().ok_or(MessageError::BadHeader { name })
-    }
-
-    /// The From header.
-    pub fn from(&self) -> Result<NameAddr, MessageError> {
-        self.name_addr("From")
-    }
-
-    /// The To header.
-    pub fn to(&self) -> Result<NameAddr, MessageError> {
-        self.name_addr("To")
-    }
-
-    /// The Call-ID (`word [@ word]`, no whitespace).
-    pub fn call_id(&self) -> Result<&str, MessageError> {
-        let v = self.required("Call-ID")?;
-        if v.is_empty() || v.contains([' ', '\t', ',']) {
-            return Err(MessageError::BadHeader { name: "Call-ID" });
-        }
-        Ok(v)
-    }
-
-    /// Adds `;tag=` to the To header if it has none (a UAS answering outside a dialog).
-    pub fn set_to_tag(&mut self, tag: &str) {
-        if self.to().is_ok_and(|t| t.tag().is_none())
-            && let Some(h) = self
-                .headers
-                .0
-                .iter_mut()
-                .find(|h| super::model::canonical_name(&h.name).eq_ignore_ascii_case("To"))
-        {
-            h.value.push_str(";tag=");
-            h.value.push_str(tag);
-        }
-    }
-
-    /// The CSeq header.
-    pub fn cseq(&self) -> Result<CSeq, MessageError> {
-        let bad = MessageError::BadHeader { name: "CSeq" };
-        let v = self.required("CSeq")?;
-        let mut c = Cursor::new(v);
-        let seq = number(c.take_while(|b| b.is_ascii_digit())).ok_or(bad.clone())?;
-        c.skip_ws().then_some(()).ok_or(bad.clone())?;
-        let method = c.token().filter(|_| c.at_end()).ok_or(bad)?;
-        Ok(CSeq {
-            seq,
-            method: Method::from_token(method),
-        })
-    }
-
-    /// Max-Forwards (0-255), if present.
-    pub fn max_forwards(&self) -> Result<Option<u8>, MessageError> {
-        self.number_header("Max-Forwards")
-    }
-
-    /// Content-Length, if present.
-    pub fn content_length(&self) -> Result<Option<usize>, MessageError> {
-        self.number_header("Content-Length")
-    }
-
-    /// Expires (seconds), if present.
-    pub fn expires(&self) -> Result<Option<u32>, MessageError> {
-        self.number_header("Expires")
-    }
-
-    fn number_header<T: core::str::FromStr>(
-        &self,
-        name: &'static str,
-    ) -> Result<Option<T>, MessageError> {
-        self.single(name)?
-            .map(|v| number(v).ok_or(MessageError::BadHeader { name }))
-            .transpose()
-    }
-
-    /// Content-Type as written, if present.
-    #[must_use]
-    pub fn content_type(&self) -> Option<&str> {
-        self.header("Content-Type")
-    }
-
-    /// Every Contact address across lines, or `*`; `None` when there is no Contact.
-    pub fn contacts(&self) -> Result<Option<Contact>, MessageError> {
-        let lines: Vec<&str> = self.headers.all("Contact").collect();
-        match lines.as_slice() {
-            [] => Ok(None),
-            [star] if star.trim() == "*" => Ok(Some(Contact::Any)),
-            _ => {
-                let mut out = Vec::new();
-                for l in lines {
-                    out.extend(parse_name_addrs(l)?);
-                }
-                Ok(Some(Contact::Addresses(out)))
-            }
-        }
-    }
-
-    fn addr_list(&self, name: &'static str) -> Result<Vec<NameAddr>, MessageError> {
-        let mut out = Vec::new();
-        for l in self.headers.all(name) {
-            out.extend(list(l, name_addr_item).ok_or(MessageError::BadHeader { name })?);
-        }
-        Ok(out)
-    }
-
-    /// Route values in order.
-    pub fn routes(&self) -> Result<Vec<NameAddr>, MessageError> {
-        self.addr_list("Route")
-    }
-
-    /// Record-Route values in order.
-    pub fn record_routes(&self) -> Result<Vec<NameAddr>, MessageError> {
-        self.addr_list("Record-Route")
-    }
-
-    /// Authorization / Proxy-Authorization / WWW-Authenticate / Proxy-Authenticate values
-    /// (pass the header name; each line is one challenge or credentials).
-    pub fn challenges(&self, name: &'static str) -> Result<Vec<Challenge>, MessageError> {
-        self.headers
-            .all(name)
-            .map(|v| parse_challenge(v).ok_or(MessageError::BadHeader { name }))
-            .collect()
-    }
 }
 
 #[cfg(test)]
