@@ -25,7 +25,9 @@ pub use check::{UasPolicy, Verdict, check_request, check_response, check_uas, cl
 pub use header::{
     CSeq, Challenge, Contact, NameAddr, Via, find_param, parse_name_addrs, parse_vias,
 };
-pub use model::{Header, Headers, Message, Method, StartLine, Version, canonical_name};
+pub use model::{
+    Header, Headers, Message, Method, StartLine, Version, canonical_name, header_name,
+};
 pub use parse::{Limits, Transport, frame_stream, parse};
 pub use uri::{Host, Param, SipUri, TelUri, Uri, unescape};
 

@@ -3,6 +3,7 @@
 //! live in `header.rs`; this file owns only the container and its builders.
 
 use core::fmt;
+use std::borrow::Cow;
 
 use super::uri::Uri;
 
@@ -133,10 +134,63 @@ pub enum StartLine {
 /// One header line: the name as written and the value with folding replaced by one space.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    /// The name as written (`MaX-fOrWaRdS`, `v`).
-    pub name: String,
+    /// The name as written (`MaX-fOrWaRdS`, `v`); common spellings share a static string.
+    pub name: Cow<'static, str>,
     /// The value, trimmed, with each fold (CRLF + whitespace) replaced by a single space.
     pub value: String,
+}
+
+/// Header names as usually written, shared instead of allocated per message.
+const COMMON_NAMES: [&str; 40] = [
+    "Via",
+    "From",
+    "To",
+    "Call-ID",
+    "CSeq",
+    "Contact",
+    "Max-Forwards",
+    "Content-Length",
+    "Content-Type",
+    "Allow",
+    "Supported",
+    "User-Agent",
+    "Route",
+    "Record-Route",
+    "Expires",
+    "Authorization",
+    "WWW-Authenticate",
+    "Proxy-Authorization",
+    "Proxy-Authenticate",
+    "Require",
+    "Accept",
+    "Server",
+    "Date",
+    "Event",
+    "Allow-Events",
+    "Session-Expires",
+    "Reason",
+    "Unsupported",
+    "Warning",
+    "Min-Expires",
+    "P-Asserted-Identity",
+    "Privacy",
+    "v",
+    "f",
+    "t",
+    "i",
+    "m",
+    "l",
+    "c",
+    "k",
+];
+
+/// A header name as written: a shared static string for common spellings, else owned.
+#[must_use]
+pub fn header_name(name: &str) -> Cow<'static, str> {
+    COMMON_NAMES
+        .iter()
+        .find(|n| **n == name)
+        .map_or_else(|| Cow::Owned(name.to_owned()), |n| Cow::Borrowed(*n))
 }
 
 /// The full name of a compact header form (`v` -> `Via`); other names are returned unchanged.
@@ -201,7 +255,7 @@ impl Headers {
     /// Appends a header line.
     pub fn push(&mut self, name: &str, value: &str) {
         self.0.push(Header {
-            name: name.to_owned(),
+            name: header_name(name),
             value: value.to_owned(),
         });
     }

@@ -4,7 +4,7 @@
 //! (typed views are in `header.rs`, acceptance rules in `check.rs`).
 
 use super::MessageError;
-use super::model::{Header, Headers, Message, Method, StartLine, Version, same_name};
+use super::model::{Header, Headers, Message, Method, StartLine, Version, header_name, same_name};
 use super::scan::is_token;
 use super::uri::Uri;
 
@@ -129,7 +129,7 @@ fn header_line(
         });
     }
     headers.push(Header {
-        name: name.to_owned(),
+        name: header_name(name),
         value: value.trim_matches([' ', '\t']).to_owned(),
     });
     Ok(())
