@@ -188,3 +188,122 @@ impl Message {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::message::{Limits, Transport, parse};
+
+    const BASE: &str = "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\r\nv: SIP/2.0/TCP b.example.com;branch=z9hG4bK2, SIP/2.0/UDP c.example.com;branch=z9hG4bK3\r\nFrom: <sip:u@example.com>;tag=f\r\nTo: <sip:u@example.com>\r\nCall-ID: c@h\r\nCSeq: 7 REGISTER\r\n";
+
+    fn msg(extra: &str) -> Message {
+        let text = format!("{BASE}{extra}l: 0\r\n\r\n");
+        parse(text.as_bytes(), Transport::Udp, &Limits::default()).expect("test message parses")
+    }
+
+    fn check<T: PartialEq + core::fmt::Debug>(
+        extra: &str,
+        view: impl Fn(&Message) -> Result<T, MessageError>,
+        expected: Result<T, MessageError>,
+    ) {
+        assert_eq!(view(&msg(extra)), expected, "{extra}");
+    }
+
+    #[test]
+    fn numeric_and_single_valued_headers() {
+        check(
+            "Max-Forwards: 255\r\n",
+            Message::max_forwards,
+            Ok(Some(255)),
+        );
+        check(
+            "Max-Forwards: 256\r\n",
+            Message::max_forwards,
+            Err(MessageError::BadHeader {
+                name: "Max-Forwards",
+            }),
+        );
+        check("", Message::max_forwards, Ok(None));
+        check("Expires: 3600\r\n", Message::expires, Ok(Some(3600)));
+        check(
+            "Expires: -1\r\n",
+            Message::expires,
+            Err(MessageError::BadHeader { name: "Expires" }),
+        );
+        check("", |m| m.cseq().map(|c| c.seq), Ok(7));
+        check(
+            "From: <sip:x@y>;tag=2\r\n",
+            |m| m.from().map(|_| ()),
+            Err(MessageError::DuplicateHeader { name: "From" }),
+        );
+        check("", |m| m.call_id().map(str::to_owned), Ok("c@h".to_owned()));
+    }
+
+    #[test]
+    fn contact_star_lists_and_vias_in_order() {
+        check("Contact: *\r\n", Message::contacts, Ok(Some(Contact::Any)));
+        check("", Message::contacts, Ok(None));
+        check(
+            "m: <sip:a@h1>;expires=60, sip:b@h2\r\nContact: \"C\" <sip:c@h3>\r\n",
+            |m| {
+                m.contacts().map(|c| match c {
+                    Some(Contact::Addresses(a)) => a.iter().map(|a| a.uri.to_string()).collect(),
+                    _ => Vec::new(),
+                })
+            },
+            Ok(vec![
+                "sip:a@h1".to_owned(),
+                "sip:b@h2".to_owned(),
+                "sip:c@h3".to_owned(),
+            ]),
+        );
+        check(
+            "",
+            |m| {
+                m.vias().map(|v| {
+                    v.iter()
+                        .filter_map(|v| v.branch().map(str::to_owned))
+                        .collect()
+                })
+            },
+            Ok(vec![
+                "z9hG4bK1".to_owned(),
+                "z9hG4bK2".to_owned(),
+                "z9hG4bK3".to_owned(),
+            ]),
+        );
+    }
+
+    #[test]
+    fn responses_copy_the_right_headers_and_get_a_to_tag() {
+        let req = msg("Contact: <sip:a@h1>\r\n");
+        let mut resp = Message::response_to(&req, 200, "OK");
+        resp.set_to_tag("t1");
+        resp.set_to_tag("t2");
+        let names: Vec<&str> = resp.headers.0.iter().map(|h| h.name.as_ref()).collect();
+        assert_eq!(
+            names,
+            [
+                "Via",
+                "v",
+                "From",
+                "To",
+                "Call-ID",
+                "CSeq",
+                "Content-Length"
+            ]
+        );
+        assert_eq!(
+            resp.to()
+                .ok()
+                .and_then(|t| t.tag().map(str::to_owned))
+                .as_deref(),
+            Some("t1")
+        );
+        assert_eq!(resp.vias().map(|v| v.len()), Ok(3));
+        resp.set_body("application/sdp", b"v=0\r\n".to_vec());
+        assert_eq!(resp.content_length(), Ok(Some(5)));
+        let again = parse(&resp.render(), Transport::Tcp, &Limits::default());
+        assert_eq!(again, Ok(resp));
+    }
+}
