@@ -436,3 +436,48 @@ fn every_fixture_file_is_in_the_table() {
     names.sort();
     assert_eq!(files, names);
 }
+
+/// RFC 5118 (IPv6 torture messages), the cases that concern parsing.
+#[test]
+fn rfc5118_ipv6_messages() {
+    let register = "REGISTER sip:[2001:db8::10] SIP/2.0\r\nTo: sip:user@example.com\r\nFrom: sip:user@example.com;tag=81x2\r\nVia: SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3-111\r\nCall-ID: SSG9559905523997077@hlau_4100\r\nMax-Forwards: 70\r\nContact: \"Caller\" <sip:caller@[2001:db8::1]>\r\nCSeq: 98176 REGISTER\r\nContent-Length: 0\r\n\r\n";
+    let v6 = |s: &str| Host::V6(s.parse().unwrap_or(core::net::Ipv6Addr::UNSPECIFIED));
+    let Verdict::Request(m) =
+        classify_datagram(register.as_bytes(), Transport::Udp, &Limits::default())
+    else {
+        panic!("RFC 5118 §4.1 is valid");
+    };
+    assert_eq!(
+        m.request_uri()
+            .and_then(Uri::as_sip)
+            .map(|u| u.host.clone()),
+        Some(v6("2001:db8::10"))
+    );
+    assert_eq!(m.top_via().map(|v| v.host), Ok(v6("2001:db8::9:1")));
+    let bad = register.replace("REGISTER sip:[2001:db8::10]", "REGISTER sip:2001:db8::10");
+    assert!(
+        matches!(
+            classify_datagram(bad.as_bytes(), Transport::Udp, &Limits::default()),
+            Verdict::Reject {
+                error: MessageError::BadUri { .. },
+                ..
+            }
+        ),
+        "§4.2: IPv6 without brackets is rejected"
+    );
+    for received in ["received=[2001:db8::9:255]", "received=2001:db8::9:255"] {
+        let text = register.replace(
+            "branch=z9hG4bKas3-111",
+            &format!("branch=z9hG4bKas3-111;{received}"),
+        );
+        let m = parse(text.as_bytes(), Transport::Udp, &Limits::default());
+        let got = m
+            .and_then(|m| m.top_via())
+            .map(|v| v.param("received").flatten().map(str::to_owned));
+        assert_eq!(
+            got,
+            Ok(Some(received.trim_start_matches("received=").to_owned())),
+            "§4.5"
+        );
+    }
+}

@@ -414,6 +414,22 @@ mod tests {
                 Ok("tel:+1-201-555-0123;phone-context=x"),
             ),
             ("isbn:2983792873", Ok("isbn:2983792873")),
+            // RFC 5118: brackets are required; an address ending in what looks like a port
+            // is all address inside them; IPv4-mapped addresses are valid.
+            ("sip:user@2001:db8::10", Err(UriPart::Port)),
+            (
+                "sip:user@[2001:db8::10:5070]",
+                Ok("sip:user@[2001:db8::10:5070]"),
+            ),
+            (
+                "sip:user@[2001:db8::10]:5070",
+                Ok("sip:user@[2001:db8::10]:5070"),
+            ),
+            (
+                "sip:user@[::ffff:192.0.2.1]",
+                Ok("sip:user@[::ffff:192.0.2.1]"),
+            ),
+            ("sip:user@[2001:db8:::192.0.2.1]", Err(UriPart::Host)),
             ("sip:user@example.com:99999", Err(UriPart::Port)),
             ("sip:user@[2001:db8::10", Err(UriPart::Host)),
             ("sip:us er@example.com", Err(UriPart::UserInfo)),
