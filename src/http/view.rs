@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(time(Timestamp::from_millis(0)), "1970-01-01T00:00:00Z");
         assert_eq!(
             time(Timestamp::from_millis(1_795_000_000_123)),
-            "2026-11-18T08:26:40.123Z"
+            "2026-11-18T11:06:40.123Z"
         );
     }
 }
