@@ -6,3 +6,4 @@
 //! `docs/ARCHITECTURE.md` is the map. Modules are listed in reading order.
 
 pub mod domain;
+pub mod ivr;
