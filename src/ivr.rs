@@ -6,6 +6,7 @@
 //! statistics travel as `crate::domain::queue_stats` types). The loader and the call task that
 //! carry out its actions live elsewhere.
 
+pub mod flow;
 pub mod say;
 pub mod schedule;
 pub mod value;

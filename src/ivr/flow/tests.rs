@@ -1,0 +1,127 @@
+//! Parser tests: positions, every local problem reported, each node kind read.
+
+use super::*;
+
+const SMALL: &str = r#"[flow]
+start = "hello"
+languages = ["zh", "en"]
+
+[prompts.hi]
+zh = "你好"
+en = "Hello"
+
+[[node]]
+id = "hello"
+type = "play"
+prompts = ["hi"]
+next = "bye"
+
+[[node]]
+id = "bye"
+type = "hangup"
+"#;
+
+fn errors(text: &str) -> Vec<String> {
+    match parse("t.toml", text) {
+        Ok(_) => Vec::new(),
+        Err(errs) => errs.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn a_small_flow_parses_with_positions() {
+    let flow = parse("small.toml", SMALL).expect("small flow parses");
+    assert_eq!(flow.name.as_str(), "small");
+    assert_eq!(flow.start.target.as_str(), "hello");
+    assert_eq!(flow.languages, vec![Language::Mandarin, Language::English]);
+    assert_eq!(flow.nodes.len(), 2);
+    let hello = &flow.nodes[0];
+    assert_eq!(
+        hello.pos,
+        Pos {
+            line: 10,
+            column: 1
+        }
+    );
+    let NodeKind::Play(play) = &hello.kind else {
+        panic!("hello is a play node")
+    };
+    assert_eq!(
+        play.next.as_ref().map(|r| r.pos),
+        Some(Pos {
+            line: 13,
+            column: 1
+        })
+    );
+    assert_eq!(
+        play.prompts[0].pos,
+        Pos {
+            line: 12,
+            column: 12
+        }
+    );
+}
+
+#[test]
+fn every_local_problem_is_reported() {
+    let text = r#"[flow]
+start = "a"
+colour = "red"
+
+[[node]]
+id = "a"
+type = "play"
+prompts = 3
+nxt = "b"
+
+[[node]]
+id = "b"
+type = "dance"
+
+[[node]]
+id = "a"
+type = "collect"
+min_digits = 4
+max_digits = 2
+"#;
+    assert_eq!(
+        errors(text),
+        vec![
+            "t.toml:3:1: unknown field colour",
+            "t.toml:8:1: node \"a\": prompts must be a string or a list of strings, found an integer",
+            "t.toml:6:1: node \"a\": missing field prompts",
+            "t.toml:9:1: node \"a\": unknown field nxt",
+            "t.toml:13:1: node \"b\": unknown node type \"dance\"",
+            "t.toml:16:1: node \"a\": duplicate node id (first defined on line 6)",
+            "t.toml:16:1: node \"a\": missing field var",
+            "t.toml:19:1: node \"a\": max_digits = \"2\" is not at least min_digits",
+        ]
+    );
+}
+
+#[test]
+fn syntax_errors_have_positions() {
+    let errs = errors("[flow]\nstart = \n");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].starts_with("t.toml:2:"), "{errs:?}");
+}
+
+#[test]
+fn digit_patterns() {
+    let check = |pat: &str, digits: &str, expected: bool| {
+        assert_eq!(
+            DigitPattern(pat.into()).matches(digits),
+            expected,
+            "{pat} {digits}"
+        );
+    };
+    check("XXXX", "1234", true);
+    check("XXXX", "123", false);
+    check("ZXX", "012", false);
+    check("[1-5]X", "59", true);
+    check("[1-5]X", "69", false);
+    check("8.", "8123", true);
+    check("8.", "8", false);
+    assert!(DigitPattern("X[1-".into()).is_well_formed().eq(&false));
+    assert!(DigitPattern("6XXXXX".into()).is_well_formed());
+}
