@@ -9,4 +9,5 @@
 pub mod flow;
 pub mod say;
 pub mod schedule;
+pub mod validate;
 pub mod value;

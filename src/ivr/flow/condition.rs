@@ -109,7 +109,7 @@ impl Literal {
             }
             (Literal::Decimal(t), ValueType::Amount) => ty.read(t).ok(),
             (Literal::Bool(b), ValueType::Bool) => Some(Value::Bool(*b)),
-            (Literal::Text(t), ValueType::Secret) => Some(Value::Text(t.clone())),
+            (_, ValueType::Secret) => None,
             (Literal::Text(t), _) => ty.read(t).ok(),
             _ => None,
         }

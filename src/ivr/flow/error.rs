@@ -88,10 +88,12 @@ pub enum FlowErrorKind {
     #[error("unreachable from the start node")]
     Unreachable,
     /// An outcome of the node has nowhere to go.
-    #[error("no exit for outcome {outcome}: add on_{outcome} or next")]
+    #[error("nothing follows outcome {outcome}: set {fields}")]
     MissingExit {
         /// The outcome (`done`, `timeout`, `not_found`).
         outcome: &'static str,
+        /// The fields that could name a successor.
+        fields: &'static str,
     },
     /// A cycle of nodes none of which waits for the caller.
     #[error("loop can spin without waiting for input: {}", cycle.iter().map(NodeId::as_str).collect::<Vec<_>>().join(" -> "))]
@@ -144,7 +146,7 @@ pub enum FlowErrorKind {
         var: VarName,
     },
     /// A condition or assignment whose literal does not fit the variable's type.
-    #[error("type error: {var} is {var_type} but {literal} is a {literal_kind}")]
+    #[error("type error: {var} is {var_type} but {literal} is a TOML {literal_kind}")]
     TypeMismatch {
         /// The variable.
         var: VarName,
