@@ -7,6 +7,7 @@
 //! carry out its actions live elsewhere.
 
 pub mod flow;
+pub mod interpreter;
 pub mod say;
 pub mod schedule;
 pub mod validate;

@@ -35,6 +35,11 @@ impl VarName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A built-in variable name (`language`, `customer.tier`).
+    pub(crate) fn builtin(name: &'static str) -> Self {
+        Self::parse(name).expect("built-in variable names are valid lower-case literals")
+    }
 }
 
 impl fmt::Display for VarName {
