@@ -7,6 +7,8 @@
 //! carry out its actions live elsewhere.
 
 pub mod flow;
+#[cfg(test)]
+mod flow_files;
 pub mod interpreter;
 pub mod say;
 pub mod schedule;
