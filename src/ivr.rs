@@ -12,5 +12,6 @@ mod flow_files;
 pub mod interpreter;
 pub mod say;
 pub mod schedule;
+pub mod simulate;
 pub mod validate;
 pub mod value;
