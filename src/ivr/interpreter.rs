@@ -350,6 +350,15 @@ enum Run {
     Done,
 }
 
+/// What a started run waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Waiting {
+    /// A prompt to finish (or a key to barge in).
+    Prompt(PlayId),
+    /// A timer to fire (or a key, or the answer it guards).
+    Timer(TimerId),
+}
+
 /// The state of one call's run through a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IvrState {
@@ -386,6 +395,44 @@ impl IvrState {
     #[must_use]
     pub fn is_waiting(&self) -> bool {
         !matches!(self.run, Run::NotStarted | Run::Done)
+    }
+
+    /// What the run waits for: a prompt to finish or a timer (every answer it awaits is
+    /// guarded by a timer). `None` before the start and after the end.
+    #[must_use]
+    pub fn waiting_for(&self) -> Option<Waiting> {
+        match &self.run {
+            Run::Playing { play, .. }
+            | Run::Menu {
+                wait: InputWait::Prompt(play),
+                ..
+            }
+            | Run::Collect {
+                wait: InputWait::Prompt(play),
+                ..
+            } => Some(Waiting::Prompt(*play)),
+            Run::Menu {
+                wait: InputWait::Keys(timer),
+                ..
+            }
+            | Run::Collect {
+                wait: InputWait::Keys(timer),
+                ..
+            }
+            | Run::Lookup { timer, .. }
+            | Run::Http { timer, .. }
+            | Run::Stats { timer, .. } => Some(Waiting::Timer(*timer)),
+            Run::Menu {
+                wait: InputWait::Idle,
+                ..
+            }
+            | Run::Collect {
+                wait: InputWait::Idle,
+                ..
+            }
+            | Run::NotStarted
+            | Run::Done => None,
+        }
     }
 
     /// The node the run is in, if any.
@@ -543,5 +590,7 @@ impl Machine<'_> {
     }
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;
