@@ -125,3 +125,48 @@ fn digit_patterns() {
     assert!(DigitPattern("X[1-".into()).is_well_formed().eq(&false));
     assert!(DigitPattern("6XXXXX".into()).is_well_formed());
 }
+
+/// docs/ivr-flows.md documents every node kind with an example that parses.
+#[test]
+fn the_flow_documentation_has_a_parsing_example_for_every_node_kind() {
+    const DOC: &str = include_str!("../../../docs/ivr-flows.md");
+    let kinds = [
+        "play",
+        "menu",
+        "collect",
+        "lookup",
+        "branch",
+        "set",
+        "http",
+        "say",
+        "enqueue",
+        "voicemail",
+        "callback",
+        "transfer",
+        "hangup",
+    ];
+    let blocks: Vec<&str> = DOC
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .filter(|b| b.contains("[[node]]"))
+        .collect();
+    for kind in kinds {
+        assert!(
+            DOC.contains(&format!("### {kind}\n")),
+            "no section for {kind}"
+        );
+        let example = blocks
+            .iter()
+            .find(|b| b.contains(&format!("type = \"{kind}\"")))
+            .unwrap_or_else(|| panic!("no example for {kind}"));
+        let text = if example.contains("[flow]") {
+            (*example).to_owned()
+        } else {
+            format!("[flow]\nstart = \"x\"\n{example}")
+        };
+        if let Err(errors) = parse("doc.toml", &text) {
+            panic!("the {kind} example does not parse: {errors:?}");
+        }
+    }
+}
