@@ -12,6 +12,7 @@ use super::flow::{
     Condition, Flow, FlowError, FlowErrorKind, LookupBy, NodeId, NodeKind, Pos, PromptRef,
     QueueRef, TransferTarget, parse, prompt_file,
 };
+use super::say;
 use super::schedule::ScheduleName;
 use super::value::{ValueType, VarName};
 use crate::domain::{FlowName, PromptName, QueueName};
@@ -65,6 +66,7 @@ pub fn validate(flow: &Flow, known: &Known<'_>) -> Vec<FlowError> {
     v.exits();
     v.spin_loops();
     v.prompts(known);
+    v.say_fragments(known);
     v.names(known);
     v.types();
     v.errors.sort_by_key(|e| (e.line, e.column));
@@ -230,6 +232,37 @@ impl Validator<'_> {
                     Some(&first.id),
                     FlowErrorKind::SpinLoop { cycle },
                 );
+            }
+        }
+    }
+
+    /// When prompt files are known, the say-engine's fragments must exist for every language
+    /// of a flow that has a `say` node (one error per language, naming the first missing).
+    fn say_fragments(&mut self, known: &Known<'_>) {
+        let Some(files) = known.prompt_files else {
+            return;
+        };
+        let flow = self.flow;
+        let Some(say) = flow
+            .nodes
+            .iter()
+            .find(|n| matches!(n.kind, NodeKind::Say(_)))
+        else {
+            return;
+        };
+        for lang in &flow.languages {
+            let missing: Vec<PromptName> = say::vocabulary(*lang)
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| !files.contains(name))
+                .collect();
+            if let Some(example) = missing.first().cloned() {
+                let kind = FlowErrorKind::MissingSayFragments {
+                    language: *lang,
+                    missing: missing.len(),
+                    example,
+                };
+                self.err(say.pos, Some(&say.id), kind);
             }
         }
     }

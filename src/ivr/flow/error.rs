@@ -121,6 +121,18 @@ pub enum FlowErrorKind {
         /// The file stem.
         file: PromptName,
     },
+    /// A `say` node needs the say-engine's fragments, and some have no WAV file.
+    #[error(
+        "say needs {missing} missing {language} fragment file(s), e.g. prompts/{example}.wav (render them with `switchyard prompts render`)"
+    )]
+    MissingSayFragments {
+        /// The language.
+        language: Language,
+        /// How many fragment files are missing.
+        missing: usize,
+        /// The first missing one.
+        example: PromptName,
+    },
     /// A queue that neither the store nor the configuration knows.
     #[error("unknown queue \"{queue}\"")]
     UnknownQueue {

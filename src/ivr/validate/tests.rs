@@ -190,3 +190,36 @@ fn tarjan_finds_cycles_and_self_loops() {
     sizes.sort_unstable();
     assert_eq!(sizes, vec![1, 1, 3]);
 }
+
+#[test]
+fn say_fragments_must_have_files_once_prompt_files_are_known() {
+    let mut files: BTreeSet<PromptName> = ["hi.zh", "hi.en"]
+        .iter()
+        .filter_map(|p| PromptName::parse(p).ok())
+        .collect();
+    files.extend(
+        crate::ivr::say::vocabulary(crate::ivr::say::Language::Mandarin)
+            .into_iter()
+            .map(|(name, _)| name),
+    );
+    let known = Known {
+        prompt_files: Some(&files),
+        ..Known::default()
+    };
+    let text = format!(
+        "{HEAD}\n[[node]]\nid = \"a\"\ntype = \"say\"\nwhat = \"digits\"\nvar = \"caller\"\nprompts = \"hi\"\nnext = \"b\"\n\n[[node]]\nid = \"b\"\ntype = \"hangup\"\n"
+    );
+    let got: Vec<String> = check_text(&text, &known)
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let en = crate::ivr::say::vocabulary(crate::ivr::say::Language::English).len();
+    assert_eq!(
+        got,
+        vec![format!(
+            "v.toml:10:1: node \"a\": say needs {en} missing en fragment file(s), e.g. prompts/say.en.zero.wav (render them with `switchyard prompts render`)"
+        )]
+    );
+}
