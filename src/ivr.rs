@@ -9,6 +9,7 @@
 pub mod flow;
 #[cfg(test)]
 mod flow_files;
+pub mod flow_set;
 pub mod interpreter;
 pub mod say;
 pub mod schedule;

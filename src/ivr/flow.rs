@@ -114,8 +114,8 @@ pub struct Flow {
     pub start: Ref,
     /// Prompt languages; the first is the default.
     pub languages: Vec<Language>,
-    /// Dialled numbers this flow answers (`8000`).
-    pub numbers: Vec<String>,
+    /// Dialled numbers this flow answers (`8000`), with where each is written.
+    pub numbers: Vec<(String, Pos)>,
     /// Declared prompts by name.
     pub prompts: BTreeMap<PromptName, PromptDecl>,
     /// Schedules the file defines (defaults; the site configuration may replace them by name).
@@ -137,19 +137,54 @@ impl Flow {
         self.schedules.extend(site);
     }
 
-    /// Every prompt file stem the flow needs (`welcome.zh`), with its text when declared.
+    /// Every prompt file the flow plays, with the language and text to render it from:
+    /// declared prompts in each of the flow's languages, plus the say-engine's fragments when
+    /// the flow has a `say` node. A declared prompt without a text in a language is left out
+    /// (the validator reports it).
     #[must_use]
-    pub fn prompt_files(&self) -> Vec<(PromptName, Option<String>)> {
+    pub fn prompts_to_render(&self) -> Vec<PromptText> {
         let mut out = Vec::new();
         for (name, decl) in &self.prompts {
             for lang in &self.languages {
-                if let Some(file) = prompt_file(name, *lang) {
-                    out.push((file, decl.texts.get(lang).cloned()));
+                if let (Some(file), Some(text)) = (prompt_file(name, *lang), decl.texts.get(lang)) {
+                    out.push(PromptText {
+                        file,
+                        language: *lang,
+                        text: text.clone(),
+                    });
                 }
+            }
+        }
+        if self
+            .nodes
+            .iter()
+            .any(|n| matches!(n.kind, NodeKind::Say(_)))
+        {
+            for lang in &self.languages {
+                out.extend(
+                    super::say::vocabulary(*lang)
+                        .into_iter()
+                        .map(|(file, text)| PromptText {
+                            file,
+                            language: *lang,
+                            text,
+                        }),
+                );
             }
         }
         out
     }
+}
+
+/// A prompt file to render (`welcome.zh` from "您好" in Mandarin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptText {
+    /// The file stem under `ivr_flows/prompts/`.
+    pub file: PromptName,
+    /// The voice to speak it with.
+    pub language: Language,
+    /// What to say.
+    pub text: String,
 }
 
 /// The file stem of a prompt in a language: `welcome` in Mandarin is `welcome.zh`.

@@ -133,6 +133,14 @@ pub enum FlowErrorKind {
         /// The first missing one.
         example: PromptName,
     },
+    /// Two flows answer one dialled number.
+    #[error("number {number} is also answered by flow \"{other}\"")]
+    DuplicateNumber {
+        /// The number.
+        number: String,
+        /// The flow that answers it first.
+        other: FlowName,
+    },
     /// A queue that neither the store nor the configuration knows.
     #[error("unknown queue \"{queue}\"")]
     UnknownQueue {

@@ -388,7 +388,7 @@ impl Parser {
                 let numbers = self
                     .str_list(&mut head, "numbers")
                     .into_iter()
-                    .map(|(n, _)| n.to_owned())
+                    .map(|(n, pos)| (n.to_owned(), pos))
                     .collect();
                 self.finish(&head);
                 (description.unwrap_or_default(), start, languages, numbers)

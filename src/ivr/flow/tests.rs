@@ -170,3 +170,26 @@ fn the_flow_documentation_has_a_parsing_example_for_every_node_kind() {
         }
     }
 }
+
+#[test]
+fn prompts_to_render_cover_both_languages_and_the_say_fragments() {
+    let flow = parse(
+        "brokerage.toml",
+        include_str!("../../../ivr_flows/brokerage.toml"),
+    )
+    .expect("the demo flow parses");
+    let all = flow.prompts_to_render();
+    let find = |file: &str| all.iter().find(|p| p.file.as_str() == file);
+    let welcome = find("welcome.en").expect("welcome in English");
+    assert_eq!(welcome.language, Language::English);
+    assert_eq!(welcome.text, "Welcome to Demo Securities customer service.");
+    assert_eq!(find("say.zh.wan").map(|p| p.text.as_str()), Some("万"));
+    assert_eq!(
+        all.len(),
+        flow.prompts.len() * 2
+            + crate::ivr::say::vocabulary(Language::Mandarin).len()
+            + crate::ivr::say::vocabulary(Language::English).len()
+    );
+    let no_say = parse("small.toml", SMALL).expect("small flow parses");
+    assert_eq!(no_say.prompts_to_render().len(), 2);
+}
