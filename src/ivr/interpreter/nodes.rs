@@ -7,8 +7,10 @@ use super::{
     PlayId, QUEUE_STATS_TIMEOUT, Run, TYPE_AHEAD_MAX, TimerId, TransferTo, Typed,
 };
 use crate::domain::queue_stats::{QueueStatsAnswer, QueueStatsRequest};
-use crate::domain::{AgentLogin, DtmfDigit, IdentificationLevel, Tier};
-use crate::ivr::flow::{Collect, LookupBy, Menu, NodeId, NodeKind, Priority, Ref, TransferTarget};
+use crate::domain::{AgentLogin, DtmfDigit, IdentificationLevel, PromptName, Tier};
+use crate::ivr::flow::{
+    Branch, Collect, Http, LookupBy, Menu, NodeId, NodeKind, Priority, Ref, TransferTarget,
+};
 use crate::ivr::value::{SecretDigits, Value, VarName};
 
 fn target(r: &Option<Ref>) -> Option<&Ref> {
@@ -40,12 +42,7 @@ impl Machine<'_> {
         match &node.kind {
             NodeKind::Play(p) => {
                 let prompts = self.resolve(&p.prompts);
-                let play = self.play(prompts);
-                self.st.run = Run::Playing {
-                    node: id.clone(),
-                    play,
-                };
-                None
+                self.start_playing(id, prompts)
             }
             NodeKind::Say(s) => {
                 let mut prompts = self.resolve(&s.prompts);
@@ -53,36 +50,12 @@ impl Machine<'_> {
                 if prompts.is_empty() {
                     return self.follow(id, &[&s.next]);
                 }
-                let play = self.play(prompts);
-                self.st.run = Run::Playing {
-                    node: id.clone(),
-                    play,
-                };
-                None
+                self.start_playing(id, prompts)
             }
             NodeKind::Menu(m) => self.enter_menu(id, m),
             NodeKind::Collect(c) => self.enter_collect(id, c),
             NodeKind::Lookup(l) => self.enter_lookup(id, l),
-            NodeKind::Branch(b) => {
-                let queues = b.queues_needed();
-                if queues.is_empty() {
-                    return self.decide(id, b);
-                }
-                self.st.stats.clear();
-                for queue in &queues {
-                    let request = QueueStatsRequest {
-                        queue: queue.clone(),
-                    };
-                    self.out.push(IvrAction::QueueStats(request));
-                }
-                let timer = self.set_timer(QUEUE_STATS_TIMEOUT);
-                self.st.run = Run::Stats {
-                    node: id.clone(),
-                    pending: queues,
-                    timer,
-                };
-                None
-            }
+            NodeKind::Branch(b) => self.enter_branch(id, b),
             NodeKind::Set(s) => {
                 for a in &s.assignments {
                     if let Some(value) = self.typed_literal(&a.var, &a.value) {
@@ -91,24 +64,67 @@ impl Machine<'_> {
                 }
                 self.follow(id, &[&s.next])
             }
-            NodeKind::Http(h) => {
-                let params = h
-                    .send
-                    .iter()
-                    .filter_map(|v| self.st.vars.get(v).map(|val| (v.clone(), val.clone())))
-                    .collect();
-                self.out.push(IvrAction::Http {
-                    url: h.url.clone(),
-                    params,
-                    timeout: h.timeout,
-                });
-                let timer = self.set_timer(h.timeout);
-                self.st.run = Run::Http {
-                    node: id.clone(),
-                    timer,
-                };
+            NodeKind::Http(h) => self.enter_http(id, h),
+            final_kind => {
+                self.enter_final(final_kind);
                 None
             }
+        }
+    }
+
+    fn start_playing(&mut self, id: &NodeId, prompts: Vec<PromptName>) -> Option<NodeId> {
+        let play = self.play(prompts);
+        self.st.run = Run::Playing {
+            node: id.clone(),
+            play,
+        };
+        None
+    }
+
+    /// A branch decides now, or first asks the ACD for the queue figures it tests.
+    fn enter_branch(&mut self, id: &NodeId, b: &Branch) -> Option<NodeId> {
+        let queues = b.queues_needed();
+        if queues.is_empty() {
+            return self.decide(id, b);
+        }
+        self.st.stats.clear();
+        for queue in &queues {
+            let request = QueueStatsRequest {
+                queue: queue.clone(),
+            };
+            self.out.push(IvrAction::QueueStats(request));
+        }
+        let timer = self.set_timer(QUEUE_STATS_TIMEOUT);
+        self.st.run = Run::Stats {
+            node: id.clone(),
+            pending: queues,
+            timer,
+        };
+        None
+    }
+
+    fn enter_http(&mut self, id: &NodeId, h: &Http) -> Option<NodeId> {
+        let params = h
+            .send
+            .iter()
+            .filter_map(|v| self.st.vars.get(v).map(|val| (v.clone(), val.clone())))
+            .collect();
+        self.out.push(IvrAction::Http {
+            url: h.url.clone(),
+            params,
+            timeout: h.timeout,
+        });
+        let timer = self.set_timer(h.timeout);
+        self.st.run = Run::Http {
+            node: id.clone(),
+            timer,
+        };
+        None
+    }
+
+    /// The nodes that end the flow with one final action.
+    fn enter_final(&mut self, kind: &NodeKind) {
+        let (action, how) = match kind {
             NodeKind::Enqueue(e) => {
                 let preferred_agent = if e.prefer_account_manager {
                     self.account_manager()
@@ -121,13 +137,11 @@ impl Machine<'_> {
                     priority: e.priority.unwrap_or_else(|| Priority::of_tier(self.tier())),
                     preferred_agent,
                 };
-                self.end(action, "enqueue");
-                None
+                (action, "enqueue")
             }
             NodeKind::Voicemail(v) => {
                 let queue = v.queue.name.clone();
-                self.end(IvrAction::Voicemail { queue }, "voicemail");
-                None
+                (IvrAction::Voicemail { queue }, "voicemail")
             }
             NodeKind::Callback(c) => {
                 let action = IvrAction::Callback {
@@ -135,22 +149,18 @@ impl Machine<'_> {
                     number: self.st.caller.clone(),
                     priority: c.priority.unwrap_or_else(|| Priority::of_tier(self.tier())),
                 };
-                self.end(action, "callback");
-                None
+                (action, "callback")
             }
             NodeKind::Transfer(t) => {
                 let to = match &t.target {
                     TransferTarget::Flow(name, _) => TransferTo::Flow(name.clone()),
                     TransferTarget::Number(n) => TransferTo::Number(n.clone()),
                 };
-                self.end(IvrAction::Transfer(to), "transfer");
-                None
+                (IvrAction::Transfer(to), "transfer")
             }
-            NodeKind::Hangup => {
-                self.end(IvrAction::Hangup, "hangup");
-                None
-            }
-        }
+            _ => (IvrAction::Hangup, "hangup"),
+        };
+        self.end(action, how);
     }
 
     fn tier(&self) -> Option<Tier> {
@@ -248,11 +258,7 @@ impl Machine<'_> {
     }
 
     /// Plays the collect's prompt (after `before`), or waits for keys if some were typed ahead.
-    fn collect_prompt(
-        &mut self,
-        c: &Collect,
-        before: Vec<crate::domain::PromptName>,
-    ) -> Option<NodeId> {
+    fn collect_prompt(&mut self, c: &Collect, before: Vec<PromptName>) -> Option<NodeId> {
         let Run::Collect { typed, .. } = &self.st.run else {
             return None;
         };
@@ -473,19 +479,7 @@ impl Machine<'_> {
                 let Some(NodeKind::Menu(m)) = flow.node(&node).map(|n| &n.kind) else {
                     return None;
                 };
-                self.log(IvrLog::NoInput { node: node.clone() });
-                if attempt < m.retry.retries {
-                    let mut prompts = self.resolve(&m.retry.no_input_prompts);
-                    prompts.extend(self.resolve(&m.prompts));
-                    let play = self.play(prompts);
-                    self.st.run = Run::Menu {
-                        node,
-                        attempt: attempt + 1,
-                        wait: InputWait::Prompt(play),
-                    };
-                    return None;
-                }
-                self.follow(&node, &[&m.exits.on_timeout, &m.exits.next])
+                self.menu_no_input(node, m, attempt)
             }
             Run::Collect {
                 node,
@@ -496,19 +490,11 @@ impl Machine<'_> {
                 let Some(NodeKind::Collect(c)) = flow.node(&node).map(|n| &n.kind) else {
                     return None;
                 };
-                if !typed.digits.is_empty() {
-                    return self.collect_done(&node, c);
+                if typed.digits.is_empty() {
+                    self.collect_no_input(&node, c, attempt)
+                } else {
+                    self.collect_done(&node, c)
                 }
-                self.log(IvrLog::NoInput { node: node.clone() });
-                if attempt < c.retry.retries {
-                    if let Run::Collect { attempt: a, .. } = &mut self.st.run {
-                        *a = attempt + 1;
-                    }
-                    let before = self.resolve(&c.retry.no_input_prompts);
-                    return self.collect_prompt(c, before);
-                }
-                self.leave_collect(c);
-                self.follow(&node, &[&c.exits.on_timeout, &c.exits.next])
             }
             Run::Lookup { node, timer } if timer == id => {
                 self.lookup_result_at(&node, LookupOutcome::Failed, false)
@@ -524,6 +510,37 @@ impl Machine<'_> {
             }
             _ => None,
         }
+    }
+
+    /// No key before the menu's timeout: replay with the no-input prompt, or give up.
+    fn menu_no_input(&mut self, node: NodeId, m: &Menu, attempt: u8) -> Option<NodeId> {
+        self.log(IvrLog::NoInput { node: node.clone() });
+        if attempt < m.retry.retries {
+            let mut prompts = self.resolve(&m.retry.no_input_prompts);
+            prompts.extend(self.resolve(&m.prompts));
+            let play = self.play(prompts);
+            self.st.run = Run::Menu {
+                node,
+                attempt: attempt + 1,
+                wait: InputWait::Prompt(play),
+            };
+            return None;
+        }
+        self.follow(&node, &[&m.exits.on_timeout, &m.exits.next])
+    }
+
+    /// No first key before the collect's timeout: prompt again, or give up.
+    fn collect_no_input(&mut self, node: &NodeId, c: &Collect, attempt: u8) -> Option<NodeId> {
+        self.log(IvrLog::NoInput { node: node.clone() });
+        if attempt < c.retry.retries {
+            if let Run::Collect { attempt: a, .. } = &mut self.st.run {
+                *a = attempt + 1;
+            }
+            let before = self.resolve(&c.retry.no_input_prompts);
+            return self.collect_prompt(c, before);
+        }
+        self.leave_collect(c);
+        self.follow(node, &[&c.exits.on_timeout, &c.exits.next])
     }
 
     pub(super) fn lookup_result(&mut self, outcome: LookupOutcome) -> Option<NodeId> {
