@@ -193,3 +193,33 @@ fn prompts_to_render_cover_both_languages_and_the_say_fragments() {
     let no_say = parse("small.toml", SMALL).expect("small flow parses");
     assert_eq!(no_say.prompts_to_render().len(), 2);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Any edit of the demo flow (characters deleted, replaced or inserted) gets an answer,
+    /// never a panic, and every error points inside the file.
+    #[test]
+    fn mangled_flows_never_panic_and_errors_point_inside_the_file(
+        edits in proptest::collection::vec((0usize..20_000, 0u8..3, proptest::char::any()), 1..8)
+    ) {
+        let mut chars: Vec<char> = include_str!("../../../ivr_flows/brokerage.toml").chars().collect();
+        for (at, op, c) in edits {
+            let i = at % (chars.len() + 1);
+            match op {
+                0 if i < chars.len() => { chars.remove(i); }
+                1 if i < chars.len() => chars[i] = c,
+                _ => chars.insert(i, c),
+            }
+        }
+        let text: String = chars.into_iter().collect();
+        let lines = u32::try_from(text.lines().count() + 1).unwrap_or(u32::MAX);
+        let known = crate::ivr::validate::Known::default();
+        if let Err(errors) = crate::ivr::validate::check("brokerage.toml", &text, &known) {
+            proptest::prop_assert!(!errors.is_empty());
+            for e in errors {
+                proptest::prop_assert!(e.line >= 1 && e.line <= lines && e.column >= 1, "{e}");
+            }
+        }
+    }
+}
