@@ -238,12 +238,18 @@ pub enum IvrLog {
         /// Its kind (`menu`).
         kind: &'static str,
     },
-    /// The caller pressed a key.
+    /// A menu or collect took a key.
     Key {
-        /// The node it went to (or was kept for).
+        /// The node that took it.
         node: Option<NodeId>,
         /// The key, masked in a sensitive collect.
         key: LoggedKey,
+    },
+    /// The caller pressed a key while nothing took input; it is kept for the next menu or
+    /// collect, which logs its value (so a PIN typed ahead is never shown).
+    KeyTypedAhead {
+        /// The node playing or waiting when it was pressed.
+        node: Option<NodeId>,
     },
     /// No input before the timeout.
     NoInput {
@@ -301,6 +307,16 @@ impl fmt::Debug for Typed {
         } else {
             write!(f, "{:?}", self.digits)
         }
+    }
+}
+
+/// Keys typed while nothing took input. `Debug` shows only how many: they may be a PIN.
+#[derive(Clone, PartialEq, Eq, Default)]
+struct TypeAhead(VecDeque<DtmfDigit>);
+
+impl fmt::Debug for TypeAhead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} key(s)", self.0.len())
     }
 }
 
@@ -364,7 +380,7 @@ pub enum Waiting {
 pub struct IvrState {
     run: Run,
     vars: Vars,
-    type_ahead: VecDeque<DtmfDigit>,
+    type_ahead: TypeAhead,
     stats: Vec<QueueStatsAnswer>,
     caller: Option<PhoneNumber>,
     clock: Option<(Instant, DateTime)>,

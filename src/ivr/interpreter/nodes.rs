@@ -182,7 +182,7 @@ impl Machine<'_> {
     }
 
     fn enter_menu(&mut self, id: &NodeId, m: &Menu) -> Option<NodeId> {
-        if let Some(d) = self.st.type_ahead.pop_front() {
+        if let Some(d) = self.st.type_ahead.0.pop_front() {
             self.st.run = Run::Menu {
                 node: id.clone(),
                 attempt: 0,
@@ -209,7 +209,7 @@ impl Machine<'_> {
             return Some(r.target.clone());
         }
         self.log(IvrLog::InvalidInput { node: id.clone() });
-        self.st.type_ahead.clear();
+        self.st.type_ahead.0.clear();
         if attempt < m.retry.retries {
             let mut prompts = self.resolve(&m.retry.invalid_prompts);
             prompts.extend(self.resolve(&m.prompts));
@@ -243,7 +243,7 @@ impl Machine<'_> {
             },
             wait: InputWait::Idle,
         };
-        while let Some(d) = self.st.type_ahead.pop_front() {
+        while let Some(d) = self.st.type_ahead.0.pop_front() {
             let cont = self.collect_key(id, c, d);
             match &self.st.run {
                 Run::Collect { node, wait, .. } if node == id && cont.is_none() => {
@@ -324,7 +324,7 @@ impl Machine<'_> {
             return self.follow(id, &[&c.exits.next]);
         }
         self.log(IvrLog::InvalidInput { node: id.clone() });
-        self.st.type_ahead.clear();
+        self.st.type_ahead.0.clear();
         if attempt < c.retry.retries {
             if let Run::Collect { attempt: a, .. } = &mut self.st.run {
                 *a = attempt + 1;
@@ -401,14 +401,15 @@ impl Machine<'_> {
             | Run::Lookup { .. }
             | Run::Http { .. }
             | Run::Stats { .. } => {
-                self.log(IvrLog::Key {
+                // Its value is logged when a menu or collect takes it (masked if sensitive):
+                // a caller may be typing a PIN ahead.
+                self.log(IvrLog::KeyTypedAhead {
                     node: self.st.node().cloned(),
-                    key: LoggedKey::Key(d),
                 });
-                if self.st.type_ahead.len() >= TYPE_AHEAD_MAX {
-                    self.st.type_ahead.pop_front();
+                if self.st.type_ahead.0.len() >= TYPE_AHEAD_MAX {
+                    self.st.type_ahead.0.pop_front();
                 }
-                self.st.type_ahead.push_back(d);
+                self.st.type_ahead.0.push_back(d);
                 None
             }
         }

@@ -641,6 +641,10 @@ fn every_node_entered_and_every_key_is_logged() {
                 "key {key} at {}",
                 node.as_ref().map_or("-", NodeId::as_str)
             )),
+            IvrAction::Log(IvrLog::KeyTypedAhead { node }) => Some(format!(
+                "typed ahead at {}",
+                node.as_ref().map_or("-", NodeId::as_str)
+            )),
             IvrAction::Log(IvrLog::Ended { how }) => Some(format!("ended {how}")),
             _ => None,
         })
@@ -649,7 +653,7 @@ fn every_node_entered_and_every_key_is_logged() {
         logs,
         vec![
             "enter welcome (play)",
-            "key 1 at welcome",
+            "typed ahead at welcome",
             "enter who (lookup)",
             "enter main (menu)",
             "key 1 at main",
@@ -674,4 +678,35 @@ fn stale_events_are_ignored() {
         assert_eq!(next, state);
         assert!(actions.is_empty());
     }
+}
+
+#[test]
+fn a_pin_typed_ahead_is_never_shown() {
+    let flow = test_flow();
+    let mut script = vec![Ev::Start(None, MONDAY_10)];
+    script.extend("2246810".chars().map(Ev::Key));
+    script.push(Ev::Done);
+    let (actions, state, t0) = run(&flow, &script);
+    let got: Vec<String> = actions.iter().filter_map(|a| render(a, t0)).collect();
+    assert_eq!(
+        got,
+        vec![
+            "play welcome.zh",
+            "pause-recording",
+            "collect pin max=6 sensitive",
+            "resume-recording",
+            "http https://fep.example/balance pin=***",
+            "timer +4s",
+        ]
+    );
+    let trace = format!("{actions:?} {state:?}");
+    for d in ["Digit(4)", "Digit(6)", "Digit(8)", "246810"] {
+        assert!(!trace.contains(d), "{d} leaked: {trace}");
+    }
+    // Nor while they wait in the type-ahead buffer during the welcome.
+    let (_, during, _) = run(&flow, &script[..script.len() - 1]);
+    assert!(
+        format!("{during:?}").contains("type_ahead: 7 key(s)"),
+        "{during:?}"
+    );
 }
