@@ -310,6 +310,20 @@ impl fmt::Debug for Typed {
     }
 }
 
+/// When the run started: the monotonic instant and the site's local time then. `Debug` shows
+/// only the local time (an `Instant` means nothing in a trace).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct StartClock {
+    at: Instant,
+    local: DateTime,
+}
+
+impl fmt::Debug for StartClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "started at {}", self.local)
+    }
+}
+
 /// Keys typed while nothing took input. `Debug` shows only how many: they may be a PIN.
 #[derive(Clone, PartialEq, Eq, Default)]
 struct TypeAhead(VecDeque<DtmfDigit>);
@@ -383,7 +397,7 @@ pub struct IvrState {
     type_ahead: TypeAhead,
     stats: Vec<QueueStatsAnswer>,
     caller: Option<PhoneNumber>,
-    clock: Option<(Instant, DateTime)>,
+    clock: Option<StartClock>,
     seq: u64,
 }
 
@@ -575,7 +589,10 @@ impl Machine<'_> {
         if self.st.run != Run::NotStarted {
             return None;
         }
-        self.st.clock = Some((self.now, local_time));
+        self.st.clock = Some(StartClock {
+            at: self.now,
+            local: local_time,
+        });
         self.log(IvrLog::Started {
             flow: self.flow.name.clone(),
         });

@@ -99,7 +99,8 @@ impl Machine<'_> {
 
     /// The site's local time now, from the time given at start plus what has elapsed.
     fn local_now(&self) -> Option<DateTime> {
-        let (at, local) = self.st.clock?;
+        let clock = self.st.clock?;
+        let (at, local) = (clock.at, clock.local);
         let elapsed = self
             .now
             .checked_duration_since(at)
