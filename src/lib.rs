@@ -14,6 +14,7 @@ pub mod auth;
 pub mod crm;
 pub mod accounts;
 pub mod sip;
+pub mod ivr;
 pub mod demo;
 pub mod tls;
 pub mod http;
