@@ -114,14 +114,14 @@ const QUEUES: &[(&str, &str, Channel, &str, &str)] = &[
         "mandarin:5",
     ),
     (
-        "funds",
+        "wealth",
         "Funds and wealth 基金理财",
         Channel::Voice,
         "wealth-desk",
         "funds:5",
     ),
     (
-        "operator",
+        "general",
         "Operator 人工服务",
         Channel::Voice,
         "equities-desk",
