@@ -127,9 +127,8 @@ async fn commit_batch(db: &Db, cache: &mut SeqCache, batch: Vec<Request>, events
             }
         }
         Err(err) if items.len() == 1 => {
-            for ack in acks {
+            if let Some(ack) = acks.into_iter().next() {
                 deliver(ack, Err(LogError::Store(err)));
-                break;
             }
         }
         Err(err) => {
