@@ -2,6 +2,7 @@
 //! PostgreSQL (`store`) and the log's durability across a killed process (`durability`).
 //! Shared helpers live in `support`. Nothing here is compiled into the product.
 
+mod durability;
 mod store;
 mod support;
 mod tidy;
