@@ -8,7 +8,9 @@
 //! - `extern CRATE only A B ...`: paths starting with that external crate appear only there.
 //! - `pure A B ...`: no `tokio`, `sqlx`, `axum`, `std::{fs,net,process,thread}`, and no clock
 //!   reads (`Instant::now`, `SystemTime::now`, `Timestamp::now`, `Uuid::now_v7`, `...::generate`)
-//!   outside `#[cfg(test)]` code.
+//!   outside test code (`#[cfg(test)]` items and files declared `#[cfg(test)] mod x;`):
+//!   tests may read fixture files and clocks; layer, extern and edge lines bind them too.
+//! - `src/main.rs` is module `main` for `layer`, `extern` and `pure` lines.
 //! - `edge A B ...`: no module outside these names them (`main.rs` and `lib.rs` are the roots).
 //!
 //! The checker is a plain function of (rules text, files) so that its own tests can plant
@@ -391,11 +393,9 @@ fn show(mod_path: &[String]) -> String {
 /// Every problem with one path, as `rule` descriptions.
 fn path_problems(rules: &Rules, role: &FileRole, seen: &Seen, full: &[String]) -> Vec<String> {
     let mut out = Vec::new();
-    let module: Option<&ModPath> = match role {
-        FileRole::Module(_) | FileRole::LibRoot => Some(&seen.module),
-        FileRole::BinRoot => None,
-    };
-    let module_name = module.map_or_else(|| "main".to_owned(), |m| show(m));
+    // The binary root counts as module `main` for layer, extern and pure lines.
+    let module: Option<&ModPath> = Some(&seen.module);
+    let module_name = show(&seen.module);
     let resolved = crate_path(seen, role);
     if let (Some(m), Some(target)) = (module, &resolved) {
         let layer = rules
@@ -431,13 +431,14 @@ fn path_problems(rules: &Rules, role: &FileRole, seen: &Seen, full: &[String]) -
     }
     if let Some(m) = module
         && under_any(m, &rules.pure)
+        && !seen.in_test
     {
         if resolved.is_none() && IMPURE_PREFIXES.iter().any(|p| has_prefix(full, p)) {
             out.push(format!(
                 "`pure`: {module_name} touches no I/O, tasks or threads"
             ));
         }
-        if !seen.in_test && CLOCK_SUFFIXES.iter().any(|s| has_suffix(full, s)) {
+        if CLOCK_SUFFIXES.iter().any(|s| has_suffix(full, s)) {
             out.push(format!(
                 "`pure`: {module_name} reads no clock (time and ids are passed in)"
             ));
@@ -453,32 +454,37 @@ fn check(rules_text: &str, files: &[(String, String)]) -> Vec<String> {
         Err(errors) => return errors,
     };
     let mut problems = Vec::new();
+    let mut parsed = Vec::new();
     for (path, source) in files {
         let first_line = source.lines().map(str::trim).find(|l| !l.is_empty());
         if !first_line.is_some_and(|l| l.starts_with("//!")) {
             problems.push(format!("{path}:1: file does not open with a `//!` header"));
         }
-        let file = match syn::parse_file(source) {
-            Ok(f) => f,
+        match syn::parse_file(source) {
+            Ok(f) => parsed.push((path, file_role(path), f)),
             Err(e) => {
                 let line = e.span().start().line;
                 problems.push(format!("{path}:{line}: does not parse: {e}"));
-                continue;
             }
+        }
+    }
+    let test_only = test_only_modules(&parsed);
+    for (path, role, file) in &parsed {
+        let module = match role {
+            FileRole::Module(m) => m.clone(),
+            FileRole::LibRoot => Vec::new(),
+            FileRole::BinRoot => vec!["main".to_owned()],
         };
-        let role = file_role(path);
         let mut c = Collector {
-            module: match &role {
-                FileRole::Module(m) => m.clone(),
-                FileRole::LibRoot | FileRole::BinRoot => Vec::new(),
-            },
+            test_depth: usize::from(test_only.iter().any(|t| starts_with(&module, t))),
+            module,
             children: vec![declared_mods(&file.items)],
             ..Collector::default()
         };
-        c.visit_file(&file);
+        c.visit_file(file);
         for seen in &c.seen {
             let full = expanded(seen, &c.renames);
-            for rule in path_problems(&rules, &role, seen, &full) {
+            for rule in path_problems(&rules, role, seen, &full) {
                 problems.push(format!(
                     "{path}:{}: {} breaks rule {rule}",
                     seen.line,
@@ -490,6 +496,26 @@ fn check(rules_text: &str, files: &[(String, String)]) -> Vec<String> {
     problems.sort();
     problems.dedup();
     problems
+}
+
+/// Modules whose whole file is test code: declared `#[cfg(test)] mod x;` in their parent.
+fn test_only_modules(parsed: &[(&String, FileRole, syn::File)]) -> Vec<ModPath> {
+    let mut out = Vec::new();
+    for (_, role, file) in parsed {
+        let parent = match role {
+            FileRole::Module(m) => m.clone(),
+            FileRole::LibRoot | FileRole::BinRoot => Vec::new(),
+        };
+        for item in &file.items {
+            if let syn::Item::Mod(m) = item
+                && m.content.is_none()
+                && is_cfg_test(&m.attrs)
+            {
+                out.push([parent.clone(), vec![m.ident.to_string()]].concat());
+            }
+        }
+    }
+    out
 }
 
 /// Every `.rs` file under `dir`, as (path relative to the crate root, source).
@@ -532,6 +558,7 @@ mod checker {
         layer acd::service uses domain acd interaction_log   # more specific wins
         layer store uses domain store
         extern sqlx only store
+        extern clap only cli main
         pure domain acd::routing
         edge http app
     ";
@@ -650,6 +677,34 @@ mod checker {
                 "src/acd/routing.rs:4: Wall::now breaks rule `pure`: acd::routing reads no clock (time and ids are passed in)",
                 "src/acd/routing.rs:4: crate::domain::AgentId::generate breaks rule `pure`: acd::routing reads no clock (time and ids are passed in)",
                 "src/acd/routing.rs:5: tokio::task::yield_now breaks rule `pure`: acd::routing touches no I/O, tasks or threads",
+            ],
+        );
+    }
+
+    #[test]
+    fn test_only_files_may_use_io_and_main_is_a_module() {
+        check_case(
+            &[
+                (
+                    "src/acd/routing.rs",
+                    "//! R.\n#[cfg(test)]\nmod corpus;\nmod table;\n",
+                ),
+                (
+                    "src/acd/routing/corpus.rs",
+                    "//! C.\nfn f() { let _ = std::fs::read(\"x\"); let _ = std::time::Instant::now(); }\n",
+                ),
+                (
+                    "src/acd/routing/table.rs",
+                    "//! T.\nfn f() { let _ = std::fs::read(\"x\"); }\n",
+                ),
+                (
+                    "src/main.rs",
+                    "//! Main.\nuse clap::Parser;\nfn main() { let _ = sqlx::query(\"\"); }\n",
+                ),
+            ],
+            &[
+                "src/acd/routing/table.rs:2: std::fs::read breaks rule `pure`: acd::routing::table touches no I/O, tasks or threads",
+                "src/main.rs:3: sqlx::query breaks rule `extern sqlx only store` (in module main)",
             ],
         );
     }
