@@ -4,23 +4,24 @@
 //! writer, and sessions. They use only the crate's API and must not reach into SQL.
 
 use switchyard::domain::{
-    AgentId, AgentLogin, CaseId, Channel, CustomerId, InteractionId, QueueId, RiskProfile, Role,
-    SegmentId, SessionId, TeamId, TeamName, Tier,
+    AgentId, AgentLogin, CaseId, Channel, InteractionId, QueueId, QueueName, RiskProfile, Role,
+    SegmentId, SessionId, TeamId, TeamName, Tier, TierRule,
 };
 use switchyard::interaction_log::{
-    EventBody, InteractionLogHandle, LogError, NewEvent, SegmentKind, StoredEvent, Subject,
+    EventBody, InteractionLogHandle, LogError, StoredEvent, Subject,
 };
 use switchyard::store::agents::{AgentRecord, Capacity, TeamRecord};
 use switchyard::store::customers::{CustomerQuery, TierOverride};
 use switchyard::store::events::{ItemOutcome, SeqCache};
 use switchyard::store::interactions::InteractionFilter;
+use switchyard::store::queues::QueueRecord;
 use switchyard::store::sessions::SessionRecord;
 use switchyard::store::{Db, Mutation, Page, StoreError, WriteItem};
 use tokio::task::JoinSet;
 
 use crate::support::{
-    agent, at, change, check_search, commit, created, customer, ended, event, event_counts, events,
-    ids, names, note, ok, on_both, phone, put_agent, put_customer, query, segment, seqs,
+    agent, answered_call, at, change, check_search, commit, created, customer, event, event_counts,
+    events, ids, names, note, ok, on_both, phone, put_agent, put_customer, query, seqs,
     skill_names, skills,
 };
 
@@ -173,54 +174,6 @@ on_both_test!(
     an_idempotency_key_is_stored_once_and_a_retry_returns_the_first,
     idempotency
 );
-
-/// A voice call: queued, answered, ended, wrapped up, and a case opened and linked to it.
-/// Returns the call, the case and the stored events.
-async fn answered_call(
-    log: &InteractionLogHandle,
-    c: CustomerId,
-    queue: QueueId,
-    agent: AgentId,
-    segs: [SegmentId; 2],
-) -> (InteractionId, CaseId, Vec<StoredEvent>) {
-    let (call, case) = (InteractionId::generate(), CaseId::generate());
-    let i = Subject::Interaction(call);
-    let bodies = [
-        (100, created(Channel::Voice, c, "+8613800138000")),
-        (110, segment(segs[0], SegmentKind::Queue, queue, None)),
-        (150, ended(segs[0], "answered")),
-        (
-            150,
-            segment(segs[1], SegmentKind::Agent, queue, Some(agent)),
-        ),
-        (151, EventBody::InteractionAnswered { agent: Some(agent) }),
-        (400, ended(segs[1], "completed")),
-        (
-            400,
-            EventBody::InteractionEnded {
-                outcome: "completed".into(),
-                ended_by: "customer".into(),
-            },
-        ),
-        (
-            450,
-            EventBody::WrapUpRecorded {
-                disposition: "inquiry.margin".into(),
-                notes: "asked about margin".into(),
-            },
-        ),
-    ];
-    let mut events: Vec<NewEvent> = bodies.into_iter().map(|(ms, b)| event(i, ms, b)).collect();
-    let follow_up = Some(at(86_400_000).as_millis());
-    let opened = EventBody::CaseOpened {
-        case,
-        title: "Margin limit review".into(),
-        follow_up_at: follow_up,
-    };
-    events.push(event(Subject::Customer(c), 460, opened));
-    events.push(event(i, 461, EventBody::CaseLinked { case }));
-    (call, case, commit(log, self::events(events)).await)
-}
 
 async fn projections(db: Db) {
     let (log, _task) = InteractionLogHandle::spawn(db.clone());
@@ -764,3 +717,75 @@ async fn sessions(db: Db) {
 }
 
 on_both_test!(sessions_are_put_touched_and_revoked, sessions);
+
+async fn queues_and_tier_rules(db: Db) {
+    let (log, _task) = InteractionLogHandle::spawn(db.clone());
+    assert_eq!(ok(db.count_queues().await), 0);
+    assert_eq!(
+        ok(db.tier_rules().await),
+        TierRule::defaults(),
+        "defaults until stored"
+    );
+    let name = TeamName::parse("fund-desk").expect("valid");
+    let team = TeamRecord {
+        id: TeamId::generate(),
+        name,
+        created_at: at(0),
+    };
+    let queue = QueueRecord {
+        id: QueueId::generate(),
+        name: QueueName::parse("trading").expect("valid"),
+        display_name: "Trading desk".into(),
+        channel: Channel::Voice,
+        team: Some(team.id),
+        required_skills: skills(&[("equities", 5), ("mandarin", 3)]),
+        strategy: "most_skilled".into(),
+        created_at: at(0),
+        updated_at: at(0),
+    };
+    let what = "queue trading".to_owned();
+    let changed = EventBody::ConfigurationChanged {
+        what,
+        detail: "created".into(),
+    };
+    let item = WriteItem {
+        events: vec![event(Subject::Audit, 0, changed)],
+        mutations: vec![
+            Mutation::PutTeam(team),
+            Mutation::PutQueue(Box::new(queue.clone())),
+        ],
+    };
+    commit(&log, item).await;
+    assert_eq!(ok(db.queues().await), std::slice::from_ref(&queue));
+    assert_eq!(ok(db.queue(queue.id).await).as_ref(), Some(&queue));
+    assert_eq!(ok(db.count_queues().await), 1);
+    let twin = QueueRecord {
+        id: QueueId::generate(),
+        ..queue.clone()
+    };
+    let err = log
+        .commit(change(Mutation::PutQueue(Box::new(twin))))
+        .await
+        .err();
+    assert!(
+        matches!(err, Some(LogError::Store(StoreError::Conflict { .. }))),
+        "{err:?}"
+    );
+
+    let rule = |tier, min_assets| TierRule {
+        tier,
+        min_assets,
+        min_turnover: None,
+        min_commission: None,
+    };
+    let rules = vec![
+        rule(Tier::Diamond, Some(100_000_000)),
+        rule(Tier::Gold, Some(10_000_000)),
+    ];
+    commit(&log, change(Mutation::PutTierRules(rules.clone()))).await;
+    assert_eq!(ok(db.tier_rules().await), rules);
+    let audit = ok(db.events_of(Subject::Audit).await);
+    assert_eq!(ids(&audit, |e| e.body.kind()), ["configuration_changed"]);
+}
+
+on_both_test!(queues_and_tier_rules_round_trip, queues_and_tier_rules);

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use sqlx::{Connection, Executor, Row};
 use switchyard::domain::{
-    AgentId, AgentLogin, Channel, CustomerId, DialPlan, Direction, EventId, IdentificationLevel,
-    PhoneNumber, Proficiency, QueueId, Role, SegmentId, SkillName, TeamId, Tier, Timestamp,
+    AgentId, AgentLogin, CaseId, Channel, CustomerId, DialPlan, Direction, EventId,
+    IdentificationLevel, InteractionId, PhoneNumber, Proficiency, QueueId, Role, SegmentId,
+    SkillName, TeamId, Tier, Timestamp,
 };
 use switchyard::interaction_log::{
     Actor, EventBody, InteractionLogHandle, NewEvent, SegmentKind, StoredEvent, Subject,
@@ -452,4 +453,52 @@ pub(crate) fn skills(list: &[(&str, u8)]) -> Vec<(SkillName, Proficiency)> {
 /// Skill names as text.
 pub(crate) fn skill_names(v: Vec<SkillName>) -> Vec<String> {
     v.into_iter().map(|s| s.as_str().to_owned()).collect()
+}
+
+/// A voice call: queued, answered, ended, wrapped up, and a case opened and linked to it.
+/// Returns the call, the case and the stored events.
+pub(crate) async fn answered_call(
+    log: &InteractionLogHandle,
+    c: CustomerId,
+    queue: QueueId,
+    agent: AgentId,
+    segs: [SegmentId; 2],
+) -> (InteractionId, CaseId, Vec<StoredEvent>) {
+    let (call, case) = (InteractionId::generate(), CaseId::generate());
+    let i = Subject::Interaction(call);
+    let bodies = [
+        (100, created(Channel::Voice, c, "+8613800138000")),
+        (110, segment(segs[0], SegmentKind::Queue, queue, None)),
+        (150, ended(segs[0], "answered")),
+        (
+            150,
+            segment(segs[1], SegmentKind::Agent, queue, Some(agent)),
+        ),
+        (151, EventBody::InteractionAnswered { agent: Some(agent) }),
+        (400, ended(segs[1], "completed")),
+        (
+            400,
+            EventBody::InteractionEnded {
+                outcome: "completed".into(),
+                ended_by: "customer".into(),
+            },
+        ),
+        (
+            450,
+            EventBody::WrapUpRecorded {
+                disposition: "inquiry.margin".into(),
+                notes: "asked about margin".into(),
+            },
+        ),
+    ];
+    let mut events: Vec<NewEvent> = bodies.into_iter().map(|(ms, b)| event(i, ms, b)).collect();
+    let follow_up = Some(at(86_400_000).as_millis());
+    let opened = EventBody::CaseOpened {
+        case,
+        title: "Margin limit review".into(),
+        follow_up_at: follow_up,
+    };
+    events.push(event(Subject::Customer(c), 460, opened));
+    events.push(event(i, 461, EventBody::CaseLinked { case }));
+    (call, case, commit(log, self::events(events)).await)
 }
