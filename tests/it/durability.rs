@@ -4,6 +4,10 @@
 //! restarts it (retrying keys already stored), kills it again, then opens the store and
 //! checks that every acknowledged event is there, none twice, with gapless sequence numbers.
 //!
+//! A property test checks the same promise without processes: whatever the mix of subjects,
+//! repeated idempotency keys, batch sizes and writer restarts (a fresh sequence cache), each
+//! subject's sequence stays gapless and a key is stored once.
+//!
 //! The child touches only the SQLite file it is given; the parent must not trust anything the
 //! child did not acknowledge.
 
@@ -15,13 +19,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::{ProptestConfig, proptest};
 use switchyard::domain::{AgentId, EventId, Timestamp};
-use switchyard::interaction_log::{Actor, EventBody, InteractionLogHandle, NewEvent, Subject};
-use switchyard::store::Db;
+use switchyard::interaction_log::{
+    Actor, EventBody, InteractionLogHandle, NewEvent, StoredEvent, Subject,
+};
+use switchyard::store::events::{ItemOutcome, SeqCache};
+use switchyard::store::{Db, WriteItem};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::support::{TempSqlite, event_counts, ok, seqs, temp_sqlite_path};
+use crate::support::{
+    TempSqlite, TestDb, at, event, event_counts, note, ok, seqs, temp_sqlite_path,
+};
 
 /// Set in the child's environment: the SQLite file to append to.
 const CHILD_DB: &str = "SWITCHYARD_DURABILITY_CHILD_DB";
@@ -237,4 +249,76 @@ fn acknowledged_events_survive_sigkill_and_are_stored_once() {
         db.close().await;
     });
     drop(path);
+}
+
+/// What the model expects of one append: stored as `seq` of its subject, or a duplicate of
+/// the first event stored under its key.
+async fn sequences_and_keys(ops: Vec<(u8, Option<u8>)>, batch: usize, restart_at: usize) {
+    let t = TestDb::sqlite().await;
+    let subjects: Vec<Subject> = (0..4)
+        .map(|_| Subject::Agent(AgentId::generate()))
+        .collect();
+    let mut cache = SeqCache::default();
+    let (mut last, mut first_under_key) = (HashMap::new(), HashMap::<String, StoredEvent>::new());
+    for (n, chunk) in ops.chunks(batch).enumerate() {
+        if n == restart_at {
+            cache = SeqCache::default(); // a restarted writer knows nothing
+        }
+        let items: Vec<WriteItem> = chunk
+            .iter()
+            .map(|(s, k)| {
+                let e = event(subjects[usize::from(*s)], 0, note("p"));
+                WriteItem::event(match k {
+                    Some(k) => e.with_idempotency_key(format!("k{k}")),
+                    None => e,
+                })
+            })
+            .collect();
+        let outcomes = ok(t.db.commit_items(&items, &mut cache, at(1)).await);
+        for (item, outcome) in items.iter().zip(outcomes) {
+            let e = &item.events[0];
+            match (
+                e.idempotency_key
+                    .as_ref()
+                    .and_then(|k| first_under_key.get(k)),
+                outcome,
+            ) {
+                (Some(first), ItemOutcome::Duplicate(v)) => {
+                    assert_eq!(v, std::slice::from_ref(first))
+                }
+                (None, ItemOutcome::Stored(v)) => {
+                    let seq = last.entry(e.subject).and_modify(|s| *s += 1).or_insert(1);
+                    assert_eq!((v[0].id, v[0].seq), (e.id, *seq));
+                    if let Some(k) = &e.idempotency_key {
+                        first_under_key.insert(k.clone(), v[0].clone());
+                    }
+                }
+                (expected, got) => panic!("expected first {expected:?}, got {got:?}"),
+            }
+        }
+    }
+    for s in subjects {
+        let n = last.get(&s).copied().unwrap_or(0);
+        assert_eq!(
+            seqs(&ok(t.db.events_of(s).await)),
+            (1..=n).collect::<Vec<i64>>()
+        );
+    }
+    t.finish().await;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    /// Whatever the mix of subjects, repeated keys, batch sizes and restarts, each subject's
+    /// sequence is gapless in append order and a repeated key returns the first event
+    /// (SQLite only: one fresh store per case).
+    #[test]
+    fn sequences_are_gapless_and_keys_stored_once(
+        ops in vec((0u8..4, option::of(0u8..6)), 1..40),
+        batch in 1usize..8,
+        restart_at in 0usize..6,
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(sequences_and_keys(ops, batch, restart_at));
+    }
 }

@@ -4,14 +4,14 @@
 //! writer, and sessions. They use only the crate's API and must not reach into SQL.
 
 use switchyard::domain::{
-    AgentId, AgentLogin, CaseId, Channel, InteractionId, QueueId, QueueName, RiskProfile, Role,
-    SegmentId, SessionId, TeamId, TeamName, Tier, TierRule,
+    AgentId, AgentLogin, CaseId, Channel, InteractionId, QueueId, QueueName, Role, SegmentId,
+    SessionId, TeamId, TeamName, Tier, TierRule,
 };
 use switchyard::interaction_log::{
     EventBody, InteractionLogHandle, LogError, StoredEvent, Subject,
 };
 use switchyard::store::agents::{AgentRecord, Capacity, TeamRecord};
-use switchyard::store::customers::{CustomerQuery, TierOverride};
+use switchyard::store::customers::CustomerQuery;
 use switchyard::store::events::{ItemOutcome, SeqCache};
 use switchyard::store::interactions::InteractionFilter;
 use switchyard::store::queues::QueueRecord;
@@ -20,9 +20,9 @@ use switchyard::store::{Db, Mutation, Page, StoreError, WriteItem};
 use tokio::task::JoinSet;
 
 use crate::support::{
-    agent, answered_call, at, change, check_search, commit, created, customer, event, event_counts,
-    events, ids, names, note, ok, on_both, phone, put_agent, put_customer, query, seqs,
-    skill_names, skills,
+    agent, answered_call, at, change, check_search, commit, created, customer, diamond_customer,
+    event, event_counts, events, ids, names, note, ok, on_both, phone, put_agent, put_customer,
+    query, seqs, skill_names, skills,
 };
 
 /// A `#[tokio::test]` that runs an async body on SQLite and then on PostgreSQL.
@@ -336,24 +336,7 @@ on_both_test!(
 
 async fn customer_search(db: Db) {
     let (log, _task) = InteractionLogHandle::spawn(db.clone());
-    let mut li = customer(
-        "Li Wei",
-        &["+86 138-0013-8000"],
-        &["li.wei@example.com"],
-        &["A-1001"],
-    );
-    li.external_id = Some("C-0001".into());
-    li.tier = Tier::Diamond;
-    li.tier_override = Some(TierOverride {
-        tier: Tier::Diamond,
-        by: "cli".into(),
-        reason: "board decision".into(),
-    });
-    li.risk_profile = Some(RiskProfile::Aggressive);
-    li.preferred_channel = Some(Channel::Email);
-    li.assets = Some(60_000_000);
-    li.attributes
-        .insert("branch".into(), "Shanghai Pudong".into());
+    let li = diamond_customer();
     let chen = customer(
         "Chen Jing",
         &["0086 13800138000", "021/6888 8888"],

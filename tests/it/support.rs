@@ -15,14 +15,14 @@ use std::time::Duration;
 use sqlx::{Connection, Executor, Row};
 use switchyard::domain::{
     AgentId, AgentLogin, CaseId, Channel, CustomerId, DialPlan, Direction, EventId,
-    IdentificationLevel, InteractionId, PhoneNumber, Proficiency, QueueId, Role, SegmentId,
-    SkillName, TeamId, Tier, Timestamp,
+    IdentificationLevel, InteractionId, PhoneNumber, Proficiency, QueueId, RiskProfile, Role,
+    SegmentId, SkillName, TeamId, Tier, Timestamp,
 };
 use switchyard::interaction_log::{
     Actor, EventBody, InteractionLogHandle, NewEvent, SegmentKind, StoredEvent, Subject,
 };
 use switchyard::store::agents::{AgentRecord, Capacity};
-use switchyard::store::customers::{CustomerQuery, CustomerRecord};
+use switchyard::store::customers::{CustomerQuery, CustomerRecord, TierOverride};
 use switchyard::store::events::ItemOutcome;
 use switchyard::store::{Db, Mutation, Page, StoreError, WriteItem};
 
@@ -501,4 +501,28 @@ pub(crate) async fn answered_call(
     events.push(event(Subject::Customer(c), 460, opened));
     events.push(event(i, 461, EventBody::CaseLinked { case }));
     (call, case, commit(log, self::events(events)).await)
+}
+
+/// A diamond-tier customer with every optional field set (override, risk, channel, assets,
+/// attributes, external id `C-0001`), to prove a full record round-trips.
+pub(crate) fn diamond_customer() -> CustomerRecord {
+    let mut li = customer(
+        "Li Wei",
+        &["+86 138-0013-8000"],
+        &["li.wei@example.com"],
+        &["A-1001"],
+    );
+    li.external_id = Some("C-0001".into());
+    li.tier = Tier::Diamond;
+    li.tier_override = Some(TierOverride {
+        tier: Tier::Diamond,
+        by: "cli".into(),
+        reason: "board decision".into(),
+    });
+    li.risk_profile = Some(RiskProfile::Aggressive);
+    li.preferred_channel = Some(Channel::Email);
+    li.assets = Some(60_000_000);
+    li.attributes
+        .insert("branch".into(), "Shanghai Pudong".into());
+    li
 }
