@@ -182,9 +182,6 @@ pub(crate) async fn merge(
          AND address NOT IN (SELECT address FROM customer_emails WHERE customer_id = $2)",
         "INSERT INTO customer_accounts (customer_id, account_number) SELECT $2, account_number FROM customer_accounts \
          WHERE customer_id = $1 AND account_number NOT IN (SELECT account_number FROM customer_accounts WHERE customer_id = $2)",
-        "DELETE FROM customer_phones WHERE customer_id = $1",
-        "DELETE FROM customer_emails WHERE customer_id = $1",
-        "DELETE FROM customer_accounts WHERE customer_id = $1",
     ];
     for sql in statements {
         sqlx::query(sql)
@@ -192,6 +189,15 @@ pub(crate) async fn merge(
             .bind(i.clone())
             .execute(&mut **tx)
             .await?;
+    }
+    // One parameter only: PostgreSQL rejects a statement bound with more than it uses.
+    for table in ["customer_phones", "customer_emails", "customer_accounts"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE customer_id = $1"
+        )))
+        .bind(f.clone())
+        .execute(&mut **tx)
+        .await?;
     }
     sqlx::query(
         "UPDATE customers SET merged_into = $1, external_id = NULL, updated_at = $2 WHERE id = $3",

@@ -1,5 +1,12 @@
-//! The integration test binary: the whole platform through its public API.
+//! The integration test binary: the HTTP API through the real router (`api`), the command line
+//! (`cli`), a real listener with TLS and metrics (`server`), the architecture rules (`tidy`),
+//! the store on SQLite and PostgreSQL (`store`) and the log's durability across a killed
+//! process (`durability`). Shared helpers live in `support`.
 
 mod api;
 mod cli;
+mod durability;
 mod server;
+mod store;
+mod support;
+mod tidy;
