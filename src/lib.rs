@@ -5,4 +5,5 @@
 //! console; recording and the web and email channels feed one unified interaction log.
 //! `docs/ARCHITECTURE.md` is the map. Modules are listed in reading order.
 
+pub mod acd;
 pub mod domain;
