@@ -12,8 +12,14 @@ pub mod core;
 mod dispatch;
 pub mod event;
 mod lifecycle;
+#[cfg(test)]
+mod proptests;
 pub mod queue;
 pub mod routing;
+#[cfg(test)]
+mod scenarios;
+#[cfg(test)]
+mod testkit;
 
 pub use agent::{
     Agent, AgentError, AgentProfile, ChannelRules, Presence, ReasonCode, WorkSlot, WorkState,

@@ -296,7 +296,8 @@ impl Agent {
         self.presence_since
     }
 
-    /// When the agent last went ready or finished a contact (longest-idle key).
+    /// When the agent last went ready, received an offer or finished a contact
+    /// (the longest-idle key).
     #[must_use]
     pub fn idle_since(&self) -> Timestamp {
         self.idle_since
@@ -368,14 +369,16 @@ impl Agent {
         Ok(std::mem::replace(&mut self.presence, to))
     }
 
-    /// Reserves a slot for an offer; fails when the agent cannot take the channel.
-    pub fn offer(&mut self, slot: WorkSlot) -> Result<(), AgentError> {
+    /// Reserves a slot for an offer; fails when the agent cannot take the channel. An offer
+    /// counts as activity: the agent is idle since `now` for longest-idle routing.
+    pub fn offer(&mut self, now: Timestamp, slot: WorkSlot) -> Result<(), AgentError> {
         if !self.can_take(slot.channel) {
             return Err(AgentError::NoCapacity {
                 agent: self.id(),
                 channel: slot.channel,
             });
         }
+        self.idle_since = now;
         self.slots.push(slot);
         Ok(())
     }
@@ -512,8 +515,11 @@ mod tests {
         a.set_presence(Timestamp::from_millis(1), Presence::Ready)
             .expect("logged out -> ready");
         for (n, c) in held.iter().enumerate() {
-            a.offer(slot(u32::try_from(n).expect("small"), *c))
-                .expect("within capacity");
+            a.offer(
+                Timestamp::from_millis(1),
+                slot(u32::try_from(n).expect("small"), *c),
+            )
+            .expect("within capacity");
         }
         let got = Channel::ALL.map(|c| a.can_take(c));
         assert_eq!(got, expected, "holding {held:?}");
@@ -538,9 +544,11 @@ mod tests {
         a.profile.rules.others_block_voice = false;
         a.set_presence(Timestamp::from_millis(1), Presence::Ready)
             .expect("ready");
-        a.offer(slot(1, Channel::Chat)).expect("chat");
+        a.offer(Timestamp::from_millis(1), slot(1, Channel::Chat))
+            .expect("chat");
         assert!(a.can_take(Channel::Voice));
-        a.offer(slot(2, Channel::Voice)).expect("voice");
+        a.offer(Timestamp::from_millis(1), slot(2, Channel::Voice))
+            .expect("voice");
         assert!(a.can_take(Channel::Chat));
         assert!(!a.can_take(Channel::Voice));
     }
@@ -573,9 +581,9 @@ mod tests {
         a.set_presence(Timestamp::from_millis(1), Presence::Ready)
             .expect("ready");
         let s = slot(1, Channel::Voice);
-        a.offer(s).expect("free");
+        a.offer(Timestamp::from_millis(1), s).expect("free");
         assert!(matches!(
-            a.offer(slot(2, Channel::Voice)),
+            a.offer(Timestamp::from_millis(1), slot(2, Channel::Voice)),
             Err(AgentError::NoCapacity { .. })
         ));
         let offer: OfferId = id(201);

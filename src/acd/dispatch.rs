@@ -189,7 +189,7 @@ impl AcdCore {
         };
         self.agents[a]
             .agent
-            .offer(slot)
+            .offer(now, slot)
             .expect("routing only picks agents that can take the channel");
         c.state = ContactState::Offered {
             agent: a,
