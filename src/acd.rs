@@ -18,8 +18,10 @@ pub mod queue;
 pub mod routing;
 #[cfg(test)]
 mod scenarios;
+pub mod stats;
 #[cfg(test)]
 mod testkit;
+pub mod view;
 
 pub use agent::{
     Agent, AgentError, AgentProfile, ChannelRules, Presence, ReasonCode, WorkSlot, WorkState,
@@ -30,3 +32,5 @@ pub use queue::{
     ContactKey, EscalationAction, EscalationStep, OverflowTarget, QueueConfig, QueueConfigError,
     Strategy, TierPolicy, TierTable, validate_queues,
 };
+pub use stats::{Counters, Scope, Stats};
+pub use view::{AgentStateCounts, AgentView, QueueLive, WaitingState, WaitingView};

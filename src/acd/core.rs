@@ -29,6 +29,8 @@ pub struct AcdConfig {
     pub preferred_window: Duration,
     /// The skill catalogue queues are checked against.
     pub known_skills: BTreeSet<SkillName>,
+    /// Handle time assumed for estimates until a queue has completed contacts today.
+    pub default_aht: Duration,
 }
 
 impl Default for AcdConfig {
@@ -37,6 +39,7 @@ impl Default for AcdConfig {
             tiers: TierTable::default(),
             preferred_window: Duration::from_secs(20),
             known_skills: BTreeSet::new(),
+            default_aht: Duration::from_secs(180),
         }
     }
 }
