@@ -18,6 +18,7 @@ pub mod queue;
 pub mod routing;
 #[cfg(test)]
 mod scenarios;
+pub mod service;
 pub mod stats;
 #[cfg(test)]
 mod testkit;
@@ -32,5 +33,6 @@ pub use queue::{
     ContactKey, EscalationAction, EscalationStep, OverflowTarget, QueueConfig, QueueConfigError,
     Strategy, TierPolicy, TierTable, validate_queues,
 };
+pub use service::{AcdHandle, AcdServiceError, QueueReport, spawn};
 pub use stats::{Counters, Scope, Stats};
 pub use view::{AgentStateCounts, AgentView, QueueLive, WaitingState, WaitingView};
