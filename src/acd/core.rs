@@ -406,6 +406,29 @@ impl AcdCore {
         now: Timestamp,
         contact: NewContact,
     ) -> Result<Vec<AcdEvent>, AcdError> {
+        self.enqueue_at(now, contact, None)
+    }
+
+    /// Re-admits a contact after a restart (recovery from the store) with its original
+    /// arrival time: restored contacts re-enter in arrival order (call this oldest first)
+    /// ahead of anything newer, escalation steps already due apply at once, and the account
+    /// manager hold applies only if its window has not ended. Emits `Restored`, which
+    /// statistics do not count as a new arrival.
+    pub fn handle_restore(
+        &mut self,
+        now: Timestamp,
+        contact: NewContact,
+        arrived: Timestamp,
+    ) -> Result<Vec<AcdEvent>, AcdError> {
+        self.enqueue_at(now, contact, Some(arrived))
+    }
+
+    fn enqueue_at(
+        &mut self,
+        now: Timestamp,
+        contact: NewContact,
+        restored: Option<Timestamp>,
+    ) -> Result<Vec<AcdEvent>, AcdError> {
         let mut events = self.fire_timers(now);
         let q = *self
             .queue_ids
@@ -418,21 +441,21 @@ impl AcdCore {
                 interaction: contact.interaction,
             });
         }
+        let arrived = restored.unwrap_or(now);
+        let until = arrived.plus(self.config.preferred_window);
         let manager = contact
             .account_manager
             .and_then(|m| self.agent_ids.get(&m).copied())
             .filter(|&m| {
                 let e = &self.agents[m];
-                e.agent.presence().is_logged_in()
+                until > now
+                    && e.agent.presence().is_logged_in()
                     && e.eligible.iter().any(|el| el.queue == q && el.level == 0)
             });
         let seq = self.next_seq;
         self.next_seq += 1;
         let state = match manager {
-            Some(agent) => ContactState::Reserved {
-                agent,
-                until: now.plus(self.config.preferred_window),
-            },
+            Some(agent) => ContactState::Reserved { agent, until },
             None => ContactState::Waiting,
         };
         let c = Contact {
@@ -441,24 +464,48 @@ impl AcdCore {
             tier: contact.tier,
             priority: self.config.tiers.get(contact.tier).base_priority,
             seq,
-            arrived: now,
-            entered_queue: now,
+            arrived,
+            entered_queue: arrived,
             step: 0,
             callback: false,
             state,
         };
+        let reserved_for = manager.map(|m| self.agents[m].agent.id());
+        let channel = self.queues[q].config.channel;
+        let (cause, kind) = match restored {
+            None => (
+                Cause::Arrival,
+                AcdEventKind::Enqueued {
+                    interaction: c.interaction,
+                    queue: contact.queue,
+                    channel,
+                    tier: c.tier,
+                    priority: c.priority,
+                    reserved_for,
+                },
+            ),
+            Some(arrived) => (
+                Cause::Recovery,
+                AcdEventKind::Restored {
+                    interaction: c.interaction,
+                    queue: contact.queue,
+                    tier: c.tier,
+                    priority: c.priority,
+                    arrived,
+                    reserved_for,
+                },
+            ),
+        };
+        let actor = if restored.is_some() {
+            Actor::System
+        } else {
+            Actor::Channel
+        };
         events.push(AcdEvent {
             at: now,
-            actor: Actor::Channel,
-            cause: Cause::Arrival,
-            kind: AcdEventKind::Enqueued {
-                interaction: c.interaction,
-                queue: contact.queue,
-                channel: self.queues[q].config.channel,
-                tier: c.tier,
-                priority: c.priority,
-                reserved_for: manager.map(|m| self.agents[m].agent.id()),
-            },
+            actor,
+            cause,
+            kind,
         });
         self.admit(now, c, &mut events);
         Ok(events)

@@ -61,6 +61,8 @@ pub enum Cause {
     },
     /// The preferred agent's exclusive window ended (or the agent left) without an offer.
     PreferredWindowEnded,
+    /// The ACD restarted and rebuilt its state from the store.
+    Recovery,
 }
 
 /// One thing that happened in the ACD, with when, who and why.
@@ -112,6 +114,22 @@ pub enum AcdEventKind {
         /// Its priority (higher is served first).
         priority: u16,
         /// The account manager holding it alone for the preferred window, if any.
+        reserved_for: Option<AgentId>,
+    },
+    /// A contact was re-admitted after a restart with its original arrival time (not a new
+    /// arrival for statistics).
+    Restored {
+        /// The contact.
+        interaction: InteractionId,
+        /// The queue.
+        queue: QueueId,
+        /// The customer's tier.
+        tier: Tier,
+        /// Its priority.
+        priority: u16,
+        /// When it first arrived.
+        arrived: Timestamp,
+        /// The account manager holding it alone for the rest of the window, if any.
         reserved_for: Option<AgentId>,
     },
     /// A contact was reserved for an agent until a deadline.

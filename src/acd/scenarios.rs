@@ -316,3 +316,51 @@ fn leaving_ready_withdraws_offers_and_logging_out_with_work_is_refused() {
     assert!(w.slots_of(1).is_empty(), "wrap-up timer freed the slot");
     w.presence(1, Presence::LoggedOut).expect("logout");
 }
+
+#[test]
+fn restored_contacts_keep_their_order_and_are_not_new_arrivals() {
+    use super::core::NewContact;
+    use super::stats::{Scope, Stats};
+    use crate::domain::Timestamp;
+
+    let mut q = queue(0, Channel::Voice, &[("equities", 5)], Strategy::LongestIdle);
+    q.steps = vec![step(30, EscalationAction::RaisePriority { by: 50 })];
+    let mut w = voice_world(1);
+    w.core.configure_queues(vec![q]).expect("queue");
+    let restore = |w: &mut World, n: usize, tier: Tier, arrived_ms: i64| {
+        let contact = NewContact {
+            interaction: cid(n),
+            queue: super::testkit::qid(0),
+            tier,
+            account_manager: None,
+        };
+        let arrived = Timestamp::from_millis(w.now.as_millis() - arrived_ms);
+        let ev = w
+            .core
+            .handle_restore(w.now, contact, arrived)
+            .expect("restore");
+        w.events.extend(ev);
+    };
+    // Oldest first: a standard contact that waited 40 s (its +50 step is due) and a gold
+    // one that waited 5 s; then a new diamond arrival.
+    restore(&mut w, 1, Tier::Standard, 40_000);
+    restore(&mut w, 2, Tier::Gold, 5_000);
+    w.enqueue(3, 0, Tier::Diamond, None).expect("new arrival");
+    let mut stats = Stats::new(Timestamp::from_millis(0));
+    for e in &w.events {
+        stats.handle_event(e);
+    }
+    assert_eq!(stats.today(Scope::Queue(super::testkit::qid(0))).offered, 1);
+    let ev = w.ready(0).expect("ready");
+    assert_eq!(
+        World::offered(&ev),
+        [(cid(1), aid(0))],
+        "60 beats diamond's 40"
+    );
+    assert!(
+        w.core
+            .agents
+            .iter()
+            .all(|a| a.agent.pending_offers().len() <= 1)
+    );
+}

@@ -53,6 +53,7 @@ enum Command {
     ConfigureQueues(Vec<QueueConfig>, Reply<()>),
     UpsertAgent(AgentProfile, Reply<()>),
     Enqueue(NewContact, Reply<()>),
+    Restore(NewContact, Timestamp, Reply<()>),
     Hangup(InteractionId, Reply<()>),
     Callback(InteractionId, Reply<()>),
     Presence(AgentId, Presence, Actor, Reply<()>),
@@ -93,12 +94,13 @@ impl Clock {
 }
 
 /// Starts the ACD service task. `wall_now` is the wall clock at start-up (the service then
-/// advances it with monotonic time); `day_start` is when "today" began for statistics;
+/// advances it with monotonic time); `stats` holds today's figures so far (empty, or
+/// rebuilt by replaying today's stored events through [`Stats::handle_event`] at recovery);
 /// `log` receives every event in order (the interaction-log writer).
 pub fn spawn(
     config: AcdConfig,
     wall_now: Timestamp,
-    day_start: Timestamp,
+    stats: Stats,
     log: mpsc::Sender<AcdEvent>,
 ) -> AcdHandle {
     let (commands, inbox) = mpsc::channel(1024);
@@ -110,7 +112,7 @@ pub fn spawn(
     };
     let service = Service {
         core,
-        stats: Stats::new(day_start),
+        stats,
         clock,
         log,
         live: live.clone(),
@@ -189,6 +191,7 @@ impl Service {
             Command::ConfigureQueues(q, r) => (core.configure_queues(q).map(|()| Vec::new()), r),
             Command::UpsertAgent(p, r) => (Ok(core.upsert_agent(now, p)), r),
             Command::Enqueue(c, r) => (core.handle_enqueue(now, c), r),
+            Command::Restore(c, arrived, r) => (core.handle_restore(now, c, arrived), r),
             Command::Hangup(i, r) => (core.handle_hangup(now, i), r),
             Command::Callback(i, r) => (core.handle_callback_request(now, i), r),
             Command::Presence(a, p, actor, r) => (core.handle_presence(now, a, p, actor), r),
@@ -265,6 +268,17 @@ impl AcdHandle {
     /// Queues a contact.
     pub async fn enqueue(&self, contact: NewContact) -> Result<(), AcdServiceError> {
         self.command(|r| Command::Enqueue(contact, r)).await
+    }
+
+    /// Re-admits a contact after a restart with its original arrival time (recovery; call
+    /// oldest first, before new arrivals).
+    pub async fn restore(
+        &self,
+        contact: NewContact,
+        arrived: Timestamp,
+    ) -> Result<(), AcdServiceError> {
+        self.command(|r| Command::Restore(contact, arrived, r))
+            .await
     }
 
     /// The customer left (abandon while waiting or offered; end of conversation if answered).
@@ -363,7 +377,7 @@ mod tests {
         let acd = spawn(
             AcdConfig::default(),
             Timestamp::from_millis(1_000_000),
-            Timestamp::from_millis(0),
+            Stats::new(Timestamp::from_millis(0)),
             log,
         );
         let q = queue(0, Channel::Voice, &[], Strategy::LongestIdle);
