@@ -166,8 +166,8 @@ impl Bench {
                 OfferId::from_uuid(uuid(3, offers))
             }),
         );
-        core.configure_queues(queues()).expect("valid queues");
         let now = Timestamp::from_millis(1_700_000_000_000);
+        core.configure_queues(now, queues()).expect("valid queues");
         let profiles = agents(&mut rng);
         for p in profiles {
             core.upsert_agent(now, p);

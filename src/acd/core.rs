@@ -200,6 +200,8 @@ pub struct AcdCore {
     pub(crate) next_seq: u64,
     /// Contacts that became waiting during the current input, routed at its end.
     pub(crate) to_route: Vec<InteractionId>,
+    /// Events of fired timers not yet handed out (see [`AcdCore::poll_events`]).
+    pub(crate) fired: Vec<AcdEvent>,
 }
 
 impl std::fmt::Debug for AcdCore {
@@ -231,6 +233,7 @@ impl AcdCore {
             timers: BTreeSet::new(),
             next_seq: 0,
             to_route: Vec::new(),
+            fired: Vec::new(),
         }
     }
 
@@ -241,10 +244,16 @@ impl AcdCore {
     }
 
     /// Replaces the queue set after validating it (every problem reported). Queues that hold
-    /// contacts must stay; their contacts keep their place and escalation step.
-    pub fn configure_queues(&mut self, queues: Vec<QueueConfig>) -> Result<(), AcdError> {
+    /// contacts must stay; their contacts keep their place and escalation step. Agents who
+    /// became eligible are then offered waiting contacts.
+    pub fn configure_queues(
+        &mut self,
+        now: Timestamp,
+        queues: Vec<QueueConfig>,
+    ) -> Result<Vec<AcdEvent>, AcdError> {
         validate_queues(&queues, &self.config.known_skills)
             .map_err(|problems| AcdError::InvalidQueues { problems })?;
+        self.fire_due(now);
         let new_ids: HashMap<QueueId, usize> =
             queues.iter().enumerate().map(|(i, q)| (q.id, i)).collect();
         if let Some(c) = self
@@ -282,7 +291,11 @@ impl AcdCore {
             self.agents[a].indexed.clear();
             self.refresh_eligibility(a);
         }
-        Ok(())
+        let mut events = Vec::new();
+        for a in 0..self.agents.len() {
+            self.route_agent(now, a, &mut events);
+        }
+        Ok(self.with_fired(events))
     }
 
     /// Adds an agent (logged out) or updates its profile (skills, groups, membership,
@@ -350,7 +363,8 @@ impl AcdCore {
         to: Presence,
         actor: Actor,
     ) -> Result<Vec<AcdEvent>, AcdError> {
-        let mut events = self.fire_timers(now);
+        self.fire_due(now);
+        let mut events = Vec::new();
         let a = self.agent_index(agent)?;
         let entry = &self.agents[a].agent;
         if *entry.presence() == to {
@@ -396,7 +410,7 @@ impl AcdCore {
         self.reindex_agent(a);
         self.route_agent(now, a, &mut events);
         self.route_pending(now, &mut events);
-        Ok(events)
+        Ok(self.with_fired(events))
     }
 
     /// A contact arrives. It is held for its account manager alone for the preferred window
@@ -429,7 +443,8 @@ impl AcdCore {
         contact: NewContact,
         restored: Option<Timestamp>,
     ) -> Result<Vec<AcdEvent>, AcdError> {
-        let mut events = self.fire_timers(now);
+        self.fire_due(now);
+        let mut events = Vec::new();
         let q = *self
             .queue_ids
             .get(&contact.queue)
@@ -508,18 +523,20 @@ impl AcdCore {
             kind,
         });
         self.admit(now, c, &mut events);
-        Ok(events)
+        Ok(self.with_fired(events))
     }
 
     /// The customer left (hung up, closed the chat). Waiting or offered: the contact is
-    /// abandoned and any reservation released at once. Answered: the conversation ends and
-    /// wrap-up starts.
+    /// abandoned and any reservation released at once, unless it is a call-back (the
+    /// customer hanging up is expected then; use [`AcdCore::handle_cancel`] to withdraw it).
+    /// Answered: the conversation ends and wrap-up starts.
     pub fn handle_hangup(
         &mut self,
         now: Timestamp,
         interaction: InteractionId,
     ) -> Result<Vec<AcdEvent>, AcdError> {
-        let mut events = self.fire_timers(now);
+        self.fire_due(now);
+        let mut events = Vec::new();
         let c = self
             .contacts
             .get(&interaction)
@@ -531,10 +548,35 @@ impl AcdCore {
             if active {
                 self.start_wrap_up(now, agent, interaction, Actor::Customer, &mut events)?;
             }
-            return Ok(events);
+            return Ok(self.with_fired(events));
+        }
+        if !c.callback {
+            self.abandon(now, interaction, &mut events);
+        }
+        Ok(self.with_fired(events))
+    }
+
+    /// Withdraws a contact not yet answered (a cancelled call-back, a session closed by the
+    /// channel): released at once and counted as abandoned.
+    pub fn handle_cancel(
+        &mut self,
+        now: Timestamp,
+        interaction: InteractionId,
+    ) -> Result<Vec<AcdEvent>, AcdError> {
+        self.fire_due(now);
+        let mut events = Vec::new();
+        let c = self
+            .contacts
+            .get(&interaction)
+            .ok_or(AcdError::UnknownContact { interaction })?;
+        if matches!(c.state, ContactState::Connected { .. }) {
+            return Err(AcdError::WrongContactState {
+                interaction,
+                expected: "unanswered",
+            });
         }
         self.abandon(now, interaction, &mut events);
-        Ok(events)
+        Ok(self.with_fired(events))
     }
 
     /// The customer asked for a call-back: the contact keeps its place and, when an agent is
@@ -544,7 +586,8 @@ impl AcdCore {
         now: Timestamp,
         interaction: InteractionId,
     ) -> Result<Vec<AcdEvent>, AcdError> {
-        let mut events = self.fire_timers(now);
+        self.fire_due(now);
+        let mut events = Vec::new();
         let c = self
             .contacts
             .get_mut(&interaction)
@@ -565,7 +608,7 @@ impl AcdCore {
                 queue: self.queues[c.queue].config.id,
             },
         });
-        Ok(events)
+        Ok(self.with_fired(events))
     }
 
     /// The agent accepts an offer. An offer whose deadline is `now` or earlier has already
@@ -576,7 +619,8 @@ impl AcdCore {
         agent: AgentId,
         offer: OfferId,
     ) -> Result<Vec<AcdEvent>, AcdError> {
-        let mut events = self.fire_timers(now);
+        self.fire_due(now);
+        let mut events = Vec::new();
         let a = self.agent_index(agent)?;
         let slot = self.agents[a].agent.answer(now, offer)?;
         let c = self
@@ -602,7 +646,7 @@ impl AcdCore {
                 sl_target: self.config.tiers.get(tier).sl_target,
             },
         });
-        Ok(events)
+        Ok(self.with_fired(events))
     }
 
     /// The agent declines an offer: it goes not ready (`declined_offer`) and the contact
@@ -613,7 +657,8 @@ impl AcdCore {
         agent: AgentId,
         offer: OfferId,
     ) -> Result<Vec<AcdEvent>, AcdError> {
-        let mut events = self.fire_timers(now);
+        self.fire_due(now);
+        let mut events = Vec::new();
         let a = self.agent_index(agent)?;
         let interaction = self.agents[a]
             .agent
@@ -631,7 +676,7 @@ impl AcdCore {
             &mut events,
         );
         self.route_pending(now, &mut events);
-        Ok(events)
+        Ok(self.with_fired(events))
     }
 
     /// The conversation ended (the agent hung up, closed the chat, sent the email): wrap-up.
@@ -641,10 +686,11 @@ impl AcdCore {
         agent: AgentId,
         interaction: InteractionId,
     ) -> Result<Vec<AcdEvent>, AcdError> {
-        let mut events = self.fire_timers(now);
+        self.fire_due(now);
+        let mut events = Vec::new();
         let a = self.agent_index(agent)?;
         self.start_wrap_up(now, a, interaction, Actor::Agent(agent), &mut events)?;
-        Ok(events)
+        Ok(self.with_fired(events))
     }
 
     /// The agent finished after-contact work; the slot frees and routing may offer more.
@@ -654,7 +700,8 @@ impl AcdCore {
         agent: AgentId,
         interaction: InteractionId,
     ) -> Result<Vec<AcdEvent>, AcdError> {
-        let mut events = self.fire_timers(now);
+        self.fire_due(now);
+        let mut events = Vec::new();
         let a = self.agent_index(agent)?;
         self.complete(
             now,
@@ -664,13 +711,27 @@ impl AcdCore {
             Cause::WrapUpDone,
             &mut events,
         )?;
-        Ok(events)
+        Ok(self.with_fired(events))
     }
 
     /// Fires every deadline at or before `now`: ring-no-answer, wrap-up ends, preferred
     /// windows and escalation steps.
     pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<AcdEvent> {
-        self.fire_timers(now)
+        self.fire_due(now);
+        self.with_fired(Vec::new())
+    }
+
+    /// Events caused by timers that fired during an input that was then refused: every
+    /// input fires due timers first, and when it fails their events wait here (and are
+    /// also prepended to the next input's events). Drivers drain this after an error.
+    pub fn poll_events(&mut self) -> Vec<AcdEvent> {
+        std::mem::take(&mut self.fired)
+    }
+
+    fn with_fired(&mut self, events: Vec<AcdEvent>) -> Vec<AcdEvent> {
+        let mut out = std::mem::take(&mut self.fired);
+        out.extend(events);
+        out
     }
 
     /// The next deadline, if any (it may turn out stale; `handle_timeout` then does nothing).

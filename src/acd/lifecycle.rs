@@ -113,9 +113,10 @@ impl AcdCore {
     }
 
     /// Fires every timer due at or before `now`, each at its own time and followed by the
-    /// routing it enables, so that time-ordered causes have time-ordered effects.
-    pub(crate) fn fire_timers(&mut self, now: Timestamp) -> Vec<AcdEvent> {
-        let mut events = Vec::new();
+    /// routing it enables, so that time-ordered causes have time-ordered effects. The events
+    /// wait in `fired` until the input hands them out.
+    pub(crate) fn fire_due(&mut self, now: Timestamp) {
+        let mut events = std::mem::take(&mut self.fired);
         while let Some(&(at, timer)) = self.timers.first() {
             if at > now {
                 break;
@@ -124,7 +125,7 @@ impl AcdCore {
             self.fire(at, timer, &mut events);
             self.route_pending(at, &mut events);
         }
-        events
+        self.fired = events;
     }
 
     fn fire(&mut self, at: Timestamp, timer: Timer, events: &mut Vec<AcdEvent>) {

@@ -326,7 +326,7 @@ fn restored_contacts_keep_their_order_and_are_not_new_arrivals() {
     let mut q = queue(0, Channel::Voice, &[("equities", 5)], Strategy::LongestIdle);
     q.steps = vec![step(30, EscalationAction::RaisePriority { by: 50 })];
     let mut w = voice_world(1);
-    w.core.configure_queues(vec![q]).expect("queue");
+    w.core.configure_queues(w.now, vec![q]).expect("queue");
     let restore = |w: &mut World, n: usize, tier: Tier, arrived_ms: i64| {
         let contact = NewContact {
             interaction: cid(n),
@@ -363,4 +363,24 @@ fn restored_contacts_keep_their_order_and_are_not_new_arrivals() {
             .iter()
             .all(|a| a.agent.pending_offers().len() <= 1)
     );
+}
+
+#[test]
+fn timer_events_of_a_refused_command_are_not_lost() {
+    let mut w = voice_world(1);
+    w.ready(0).expect("ready");
+    w.enqueue(1, 0, Tier::Standard, None).expect("enqueue");
+    let (_, offer) = w.offers_of(0)[0];
+    w.now = crate::domain::Timestamp::from_millis(w.now.as_millis() + 10_000);
+    // The answer is refused, but the ring-no-answer it triggered must still come out.
+    assert!(w.core.handle_answer(w.now, aid(0), offer).is_err());
+    let fired = w.core.poll_events();
+    assert!(fired.iter().any(|e| matches!(
+        e.kind,
+        AcdEventKind::OfferEnded {
+            outcome: OfferOutcome::Missed,
+            ..
+        }
+    )));
+    assert!(w.core.poll_events().is_empty());
 }

@@ -55,6 +55,7 @@ enum Command {
     Enqueue(NewContact, Reply<()>),
     Restore(NewContact, Timestamp, Reply<()>),
     Hangup(InteractionId, Reply<()>),
+    Cancel(InteractionId, Reply<()>),
     Callback(InteractionId, Reply<()>),
     Presence(AgentId, Presence, Actor, Reply<()>),
     Answer(AgentId, OfferId, Reply<()>),
@@ -165,7 +166,12 @@ impl Service {
                 self.emit(events).await;
                 Ok(())
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                // Timers fired before the command was refused; their events still go out.
+                let fired = self.core.poll_events();
+                self.emit(fired).await;
+                Err(e)
+            }
         };
         // The caller may have given up waiting; the command took effect regardless.
         let _ = reply.send(result);
@@ -188,11 +194,12 @@ impl Service {
         let now = self.clock.now();
         let core = &mut self.core;
         let (result, reply) = match command {
-            Command::ConfigureQueues(q, r) => (core.configure_queues(q).map(|()| Vec::new()), r),
+            Command::ConfigureQueues(q, r) => (core.configure_queues(now, q), r),
             Command::UpsertAgent(p, r) => (Ok(core.upsert_agent(now, p)), r),
             Command::Enqueue(c, r) => (core.handle_enqueue(now, c), r),
             Command::Restore(c, arrived, r) => (core.handle_restore(now, c, arrived), r),
             Command::Hangup(i, r) => (core.handle_hangup(now, i), r),
+            Command::Cancel(i, r) => (core.handle_cancel(now, i), r),
             Command::Callback(i, r) => (core.handle_callback_request(now, i), r),
             Command::Presence(a, p, actor, r) => (core.handle_presence(now, a, p, actor), r),
             Command::Answer(a, o, r) => (core.handle_answer(now, a, o), r),
@@ -281,9 +288,16 @@ impl AcdHandle {
             .await
     }
 
-    /// The customer left (abandon while waiting or offered; end of conversation if answered).
+    /// The customer left: abandon while waiting or offered (except a call-back, which keeps
+    /// its place), end of conversation if answered.
     pub async fn hangup(&self, interaction: InteractionId) -> Result<(), AcdServiceError> {
         self.command(|r| Command::Hangup(interaction, r)).await
+    }
+
+    /// Withdraws a contact that is not yet answered (a cancelled call-back, a chat closed
+    /// by the channel); it counts as abandoned.
+    pub async fn cancel(&self, interaction: InteractionId) -> Result<(), AcdServiceError> {
+        self.command(|r| Command::Cancel(interaction, r)).await
     }
 
     /// The customer asked for a call-back and keeps their place.

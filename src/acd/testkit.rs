@@ -169,9 +169,10 @@ impl World {
     /// A world with these queues and agents (all logged out), at t = 1,000,000 ms.
     pub(crate) fn new(queues: Vec<QueueConfig>, agents: Vec<AgentProfile>) -> Self {
         let mut core = core();
-        core.configure_queues(queues).expect("valid fixture queues");
         let now = Timestamp::from_millis(1_000_000);
-        let mut events = Vec::new();
+        let mut events = core
+            .configure_queues(now, queues)
+            .expect("valid fixture queues");
         for p in agents {
             events.extend(core.upsert_agent(now, p));
         }
