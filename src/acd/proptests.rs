@@ -13,7 +13,7 @@ use proptest::prelude::*;
 
 use crate::domain::{AgentId, Channel, InteractionId, QueueId, Tier};
 
-use super::agent::{Presence, ReasonCode, WorkState};
+use super::agent::{Presence, ReasonCode, WorkSlot, WorkState};
 use super::core::ContactState;
 use super::event::{AcdEvent, AcdEventKind, Rule};
 use super::queue::{ContactKey, EscalationAction, OverflowTarget};
@@ -63,13 +63,14 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..3usize, 0..4usize, proptest::option::weighted(0.3, 0..6usize))
             .prop_map(|(queue, tier, manager)| Op::Enqueue { queue, tier, manager }),
         3 => (0..6usize, 0..4u8).prop_map(|(agent, to)| Op::Presence { agent, to }),
-        3 => (0..6usize, 0..3usize).prop_map(|(agent, n)| Op::Answer { agent, n }),
+        4 => (0..6usize, 0..3usize).prop_map(|(agent, n)| Op::Answer { agent, n }),
         1 => (0..6usize, 0..3usize).prop_map(|(agent, n)| Op::Reject { agent, n }),
         2 => (0..40usize).prop_map(|contact| Op::Hangup { contact }),
         1 => (0..40usize).prop_map(|contact| Op::Callback { contact }),
         2 => (0..6usize, 0..3usize).prop_map(|(agent, n)| Op::End { agent, n }),
         1 => (0..6usize, 0..3usize).prop_map(|(agent, n)| Op::WrapUpDone { agent, n }),
-        3 => (0..40_000i64).prop_map(|ms| Op::Advance { ms }),
+        2 => (0..3_000i64).prop_map(|ms| Op::Advance { ms }),
+        1 => (0..40_000i64).prop_map(|ms| Op::Advance { ms }),
     ]
 }
 
@@ -139,13 +140,18 @@ impl Model {
                     prop_assert!(x.in_pool, "offered from the pool");
                     let level = Self::level(w, *agent, *queue);
                     prop_assert!(level.is_some_and(|l| l <= x.step), "skills met");
+                    // FIFO within the queue, and the cross-queue order over queues of the
+                    // same channel (the agent could take that channel at that moment).
                     let xk = ContactKey::new(x.priority, x.seq, *interaction);
+                    let channel = |q: QueueId| w.core.queue_channel(q);
                     for (i, y) in &self.contacts {
                         let yk = ContactKey::new(y.priority, y.seq, *i);
-                        let ahead = y.in_pool && y.queue == x.queue && yk < xk;
+                        let comparable = y.queue == x.queue || channel(y.queue) == channel(x.queue);
+                        let ahead = y.in_pool && comparable && yk < xk;
+                        let y_level = Self::level(w, *agent, y.queue);
                         prop_assert!(
-                            !(ahead && level.is_some_and(|l| l <= y.step)),
-                            "{} offered ahead of {} in the same queue",
+                            !(ahead && y_level.is_some_and(|l| l <= y.step)),
+                            "{} offered ahead of {} (queue order)",
                             interaction,
                             i
                         );
@@ -276,6 +282,29 @@ fn check_state(w: &World) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The `n`-th slot in `state` of the first agent from `agent` on (wrapping) that has one,
+/// so that commands mostly hit a contact that exists.
+fn pick(w: &World, agent: usize, n: usize, state: &str) -> Option<(usize, WorkSlot)> {
+    let agents = w.core.agents.len();
+    (0..agents).map(|k| (agent + k) % agents).find_map(|a| {
+        let slots: Vec<WorkSlot> = w.core.agents[a]
+            .agent
+            .slots()
+            .iter()
+            .filter(|s| {
+                let name = match s.state {
+                    WorkState::Offered { .. } => "offered",
+                    WorkState::Active { .. } => "active",
+                    WorkState::WrapUp { .. } => "wrap_up",
+                };
+                name == state
+            })
+            .copied()
+            .collect();
+        (!slots.is_empty()).then(|| (a, slots[n % slots.len()]))
+    })
+}
+
 fn run(w: &mut World, op: &Op, contacts: &mut usize) {
     let tiers = [Tier::Diamond, Tier::Gold, Tier::WealthCard, Tier::Standard];
     let nth =
@@ -299,9 +328,12 @@ fn run(w: &mut World, op: &Op, contacts: &mut usize) {
             };
             w.presence(agent, to)
         }
-        Op::Answer { agent, n } => match nth(w, agent, n).map(|s| s.state) {
-            Some(WorkState::Offered { offer, .. }) => w.answer(agent, offer),
-            _ => Ok(Vec::new()),
+        Op::Answer { agent, n } => match pick(w, agent, n, "offered") {
+            Some((a, s)) => match s.state {
+                WorkState::Offered { offer, .. } => w.answer(a, offer),
+                _ => Ok(Vec::new()),
+            },
+            None => Ok(Vec::new()),
         },
         Op::Reject { agent, n } => match nth(w, agent, n).map(|s| s.state) {
             Some(WorkState::Offered { offer, .. }) => {
@@ -323,12 +355,12 @@ fn run(w: &mut World, op: &Op, contacts: &mut usize) {
             }
             r
         }
-        Op::End { agent, n } => match nth(w, agent, n) {
-            Some(s) => w.end(agent, s.interaction),
+        Op::End { agent, n } => match pick(w, agent, n, "active") {
+            Some((a, s)) => w.end(a, s.interaction),
             None => Ok(Vec::new()),
         },
-        Op::WrapUpDone { agent, n } => match nth(w, agent, n) {
-            Some(s) => w.wrap_up_done(agent, s.interaction),
+        Op::WrapUpDone { agent, n } => match pick(w, agent, n, "wrap_up") {
+            Some((a, s)) => w.wrap_up_done(a, s.interaction),
             None => Ok(Vec::new()),
         },
         Op::Advance { ms } => Ok(w.advance(ms)),
