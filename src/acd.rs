@@ -23,6 +23,7 @@ pub mod stats;
 #[cfg(test)]
 mod testkit;
 pub mod view;
+mod work;
 
 pub use agent::{
     Agent, AgentError, AgentProfile, ChannelRules, Presence, ReasonCode, WorkSlot, WorkState,

@@ -5,7 +5,8 @@
 //! Pure: no I/O, no clock, no tasks. Every input first fires the timers due at `now`, so no
 //! reservation is ever observed past its deadline (an offer is valid strictly before its
 //! deadline). Matching lives in `acd::routing`, offer and timer mechanics in
-//! `acd::dispatch`; this file validates inputs and owns the state.
+//! `acd::dispatch` and `acd::lifecycle`, the inputs about one contact's work in `acd::work`;
+//! this file owns the state, configuration, presence and arrivals.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use crate::domain::{
     Timestamp,
 };
 
-use super::agent::{Agent, AgentError, AgentProfile, Presence, ReasonCode, WorkState};
+use super::agent::{Agent, AgentError, AgentProfile, Presence, ReasonCode};
 use super::event::{AcdEvent, AcdEventKind, Actor, Cause};
 use super::queue::{ContactKey, QueueConfig, QueueConfigError, TierTable, validate_queues};
 use super::routing::{AgentKey, Eligibility, QueueIndex, eligibility};
@@ -31,6 +32,9 @@ pub struct AcdConfig {
     pub known_skills: BTreeSet<SkillName>,
     /// Handle time assumed for estimates until a queue has completed contacts today.
     pub default_aht: Duration,
+    /// Not-ready reason codes agents and supervisors may choose; empty allows any. The
+    /// ACD's own codes (`missed_offer`, `declined_offer`) are always allowed.
+    pub reason_codes: BTreeSet<ReasonCode>,
 }
 
 impl Default for AcdConfig {
@@ -40,6 +44,7 @@ impl Default for AcdConfig {
             preferred_window: Duration::from_secs(20),
             known_skills: BTreeSet::new(),
             default_aht: Duration::from_secs(180),
+            reason_codes: BTreeSet::new(),
         }
     }
 }
@@ -103,6 +108,12 @@ pub enum AcdError {
         interaction: InteractionId,
         /// The state needed.
         expected: &'static str,
+    },
+    /// The not-ready reason code is not configured.
+    #[error("unknown not-ready reason code {code}")]
+    UnknownReasonCode {
+        /// The code.
+        code: ReasonCode,
     },
     /// The agent refused the transition.
     #[error(transparent)]
@@ -366,6 +377,13 @@ impl AcdCore {
         self.fire_due(now);
         let mut events = Vec::new();
         let a = self.agent_index(agent)?;
+        if let Presence::NotReady(code) = &to {
+            let own = *code == ReasonCode::missed_offer() || *code == ReasonCode::declined_offer();
+            let codes = &self.config.reason_codes;
+            if !own && !codes.is_empty() && !codes.contains(code) {
+                return Err(AcdError::UnknownReasonCode { code: code.clone() });
+            }
+        }
         let entry = &self.agents[a].agent;
         if *entry.presence() == to {
             return Err(AgentError::SamePresence {
@@ -526,194 +544,6 @@ impl AcdCore {
         Ok(self.with_fired(events))
     }
 
-    /// The customer left (hung up, closed the chat). Waiting or offered: the contact is
-    /// abandoned and any reservation released at once, unless it is a call-back (the
-    /// customer hanging up is expected then; use [`AcdCore::handle_cancel`] to withdraw it).
-    /// Answered: the conversation ends and wrap-up starts.
-    pub fn handle_hangup(
-        &mut self,
-        now: Timestamp,
-        interaction: InteractionId,
-    ) -> Result<Vec<AcdEvent>, AcdError> {
-        self.fire_due(now);
-        let mut events = Vec::new();
-        let c = self
-            .contacts
-            .get(&interaction)
-            .ok_or(AcdError::UnknownContact { interaction })?;
-        if let ContactState::Connected { agent, .. } = c.state {
-            let active = self.agents[agent].agent.slots().iter().any(|s| {
-                s.interaction == interaction && matches!(s.state, WorkState::Active { .. })
-            });
-            if active {
-                self.start_wrap_up(now, agent, interaction, Actor::Customer, &mut events)?;
-            }
-            return Ok(self.with_fired(events));
-        }
-        if !c.callback {
-            self.abandon(now, interaction, &mut events);
-        }
-        Ok(self.with_fired(events))
-    }
-
-    /// Withdraws a contact not yet answered (a cancelled call-back, a session closed by the
-    /// channel): released at once and counted as abandoned.
-    pub fn handle_cancel(
-        &mut self,
-        now: Timestamp,
-        interaction: InteractionId,
-    ) -> Result<Vec<AcdEvent>, AcdError> {
-        self.fire_due(now);
-        let mut events = Vec::new();
-        let c = self
-            .contacts
-            .get(&interaction)
-            .ok_or(AcdError::UnknownContact { interaction })?;
-        if matches!(c.state, ContactState::Connected { .. }) {
-            return Err(AcdError::WrongContactState {
-                interaction,
-                expected: "unanswered",
-            });
-        }
-        self.abandon(now, interaction, &mut events);
-        Ok(self.with_fired(events))
-    }
-
-    /// The customer asked for a call-back: the contact keeps its place and, when an agent is
-    /// found, is offered as usual with `callback: true` (the agent's side dials out).
-    pub fn handle_callback_request(
-        &mut self,
-        now: Timestamp,
-        interaction: InteractionId,
-    ) -> Result<Vec<AcdEvent>, AcdError> {
-        self.fire_due(now);
-        let mut events = Vec::new();
-        let c = self
-            .contacts
-            .get_mut(&interaction)
-            .ok_or(AcdError::UnknownContact { interaction })?;
-        if matches!(c.state, ContactState::Connected { .. }) {
-            return Err(AcdError::WrongContactState {
-                interaction,
-                expected: "waiting",
-            });
-        }
-        c.callback = true;
-        events.push(AcdEvent {
-            at: now,
-            actor: Actor::Customer,
-            cause: Cause::CallbackRequested,
-            kind: AcdEventKind::CallbackRequested {
-                interaction,
-                queue: self.queues[c.queue].config.id,
-            },
-        });
-        Ok(self.with_fired(events))
-    }
-
-    /// The agent accepts an offer. An offer whose deadline is `now` or earlier has already
-    /// lapsed (ring-no-answer) and is refused.
-    pub fn handle_answer(
-        &mut self,
-        now: Timestamp,
-        agent: AgentId,
-        offer: OfferId,
-    ) -> Result<Vec<AcdEvent>, AcdError> {
-        self.fire_due(now);
-        let mut events = Vec::new();
-        let a = self.agent_index(agent)?;
-        let slot = self.agents[a].agent.answer(now, offer)?;
-        let c = self
-            .contacts
-            .get_mut(&slot.interaction)
-            .expect("an offered slot always has its contact");
-        c.state = ContactState::Connected {
-            agent: a,
-            answered: now,
-        };
-        let tier = c.tier;
-        events.push(AcdEvent {
-            at: now,
-            actor: Actor::Agent(agent),
-            cause: Cause::OfferAccepted,
-            kind: AcdEventKind::Answered {
-                offer,
-                interaction: slot.interaction,
-                queue: slot.queue,
-                tier,
-                agent,
-                waited: now.since(c.arrived),
-                sl_target: self.config.tiers.get(tier).sl_target,
-            },
-        });
-        Ok(self.with_fired(events))
-    }
-
-    /// The agent declines an offer: it goes not ready (`declined_offer`) and the contact
-    /// goes back to its place.
-    pub fn handle_reject(
-        &mut self,
-        now: Timestamp,
-        agent: AgentId,
-        offer: OfferId,
-    ) -> Result<Vec<AcdEvent>, AcdError> {
-        self.fire_due(now);
-        let mut events = Vec::new();
-        let a = self.agent_index(agent)?;
-        let interaction = self.agents[a]
-            .agent
-            .pending_offers()
-            .into_iter()
-            .find(|(_, o)| *o == offer)
-            .map(|(i, _)| i)
-            .ok_or(AgentError::NoSuchOffer { agent, offer })?;
-        self.end_offer(now, interaction, offer, Cause::OfferDeclined, &mut events);
-        self.force_not_ready(
-            now,
-            a,
-            ReasonCode::declined_offer(),
-            Cause::OfferDeclined,
-            &mut events,
-        );
-        self.route_pending(now, &mut events);
-        Ok(self.with_fired(events))
-    }
-
-    /// The conversation ended (the agent hung up, closed the chat, sent the email): wrap-up.
-    pub fn handle_contact_ended(
-        &mut self,
-        now: Timestamp,
-        agent: AgentId,
-        interaction: InteractionId,
-    ) -> Result<Vec<AcdEvent>, AcdError> {
-        self.fire_due(now);
-        let mut events = Vec::new();
-        let a = self.agent_index(agent)?;
-        self.start_wrap_up(now, a, interaction, Actor::Agent(agent), &mut events)?;
-        Ok(self.with_fired(events))
-    }
-
-    /// The agent finished after-contact work; the slot frees and routing may offer more.
-    pub fn handle_wrap_up_done(
-        &mut self,
-        now: Timestamp,
-        agent: AgentId,
-        interaction: InteractionId,
-    ) -> Result<Vec<AcdEvent>, AcdError> {
-        self.fire_due(now);
-        let mut events = Vec::new();
-        let a = self.agent_index(agent)?;
-        self.complete(
-            now,
-            a,
-            interaction,
-            Actor::Agent(agent),
-            Cause::WrapUpDone,
-            &mut events,
-        )?;
-        Ok(self.with_fired(events))
-    }
-
     /// Fires every deadline at or before `now`: ring-no-answer, wrap-up ends, preferred
     /// windows and escalation steps.
     pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<AcdEvent> {
@@ -728,7 +558,7 @@ impl AcdCore {
         std::mem::take(&mut self.fired)
     }
 
-    fn with_fired(&mut self, events: Vec<AcdEvent>) -> Vec<AcdEvent> {
+    pub(crate) fn with_fired(&mut self, events: Vec<AcdEvent>) -> Vec<AcdEvent> {
         let mut out = std::mem::take(&mut self.fired);
         out.extend(events);
         out

@@ -384,3 +384,40 @@ fn timer_events_of_a_refused_command_are_not_lost() {
     )));
     assert!(w.core.poll_events().is_empty());
 }
+
+#[test]
+fn not_ready_needs_a_configured_reason_code() {
+    let mut w = voice_world(1);
+    w.core.config.reason_codes = ["break", "training"]
+        .iter()
+        .map(|c| ReasonCode::parse(c).expect("code"))
+        .collect();
+    w.ready(0).expect("ready");
+    let nap = ReasonCode::parse("nap").expect("well formed");
+    assert_eq!(
+        w.presence(0, Presence::NotReady(nap.clone())),
+        Err(AcdError::UnknownReasonCode { code: nap })
+    );
+    let training = Presence::NotReady(ReasonCode::parse("training").expect("code"));
+    w.presence(0, training).expect("configured code");
+}
+
+#[test]
+fn reconfigured_queue_offers_waiting_contacts_to_newly_eligible_agents() {
+    let strict = queue(0, Channel::Voice, &[("equities", 9)], Strategy::LongestIdle);
+    let mut w = World::new(vec![strict], vec![profile(0, &[("equities", 7)], &[])]);
+    w.ready(0).expect("ready");
+    w.enqueue(1, 0, Tier::Standard, None).expect("enqueue");
+    assert!(w.offers_of(0).is_empty());
+    let relaxed = queue(0, Channel::Voice, &[("equities", 6)], Strategy::MostSkilled);
+    let ev = w
+        .core
+        .configure_queues(w.now, vec![relaxed])
+        .expect("valid");
+    assert_eq!(World::offered(&ev), [(cid(1), aid(0))]);
+    assert!(matches!(
+        &ev[0].kind,
+        AcdEventKind::Offered { explanation, .. }
+            if explanation.rule == Rule::CrossQueueOrder && explanation.eligible_agents == 1
+    ));
+}
