@@ -36,4 +36,4 @@ pub use queue::{
 };
 pub use service::{AcdHandle, AcdServiceError, QueueReport, spawn};
 pub use stats::{Counters, Scope, Stats};
-pub use view::{AgentStateCounts, AgentView, QueueLive, WaitingState, WaitingView};
+pub use view::{AgentStateCounts, AgentView, QueueLive, TierWaiting, WaitingState, WaitingView};

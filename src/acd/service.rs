@@ -45,6 +45,8 @@ pub struct QueueReport {
     pub today_by_tier: Vec<(Tier, Counters)>,
     /// Service level over the last 15 minutes.
     pub rolling_service_level: Option<f64>,
+    /// Service level over the last 15 minutes per tier.
+    pub rolling_by_tier: Vec<(Tier, Option<f64>)>,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, AcdError>>;
@@ -187,6 +189,13 @@ impl Service {
                 .map(|t| (t, self.stats.today(Scope::QueueTier(queue, t))))
                 .collect(),
             rolling_service_level: self.stats.rolling_service_level(Scope::Queue(queue), now),
+            rolling_by_tier: Tier::ALL
+                .into_iter()
+                .map(|t| {
+                    let scope = Scope::QueueTier(queue, t);
+                    (t, self.stats.rolling_service_level(scope, now))
+                })
+                .collect(),
         })
     }
 
@@ -476,6 +485,8 @@ mod tests {
         );
         assert_eq!(today.asa(), Some(Duration::from_secs(3)));
         assert_eq!(reports[0].rolling_service_level, Some(1.0));
+        assert_eq!(reports[0].rolling_by_tier[1], (Tier::Gold, Some(1.0)));
+        assert_eq!(reports[0].rolling_by_tier[0], (Tier::Diamond, None));
         let answer = acd
             .queue_stats(QueueStatsRequest {
                 queue: QueueName::parse("q0").expect("name"),

@@ -74,6 +74,17 @@ impl AgentStateCounts {
     }
 }
 
+/// Unanswered contacts of one tier in a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TierWaiting {
+    /// The tier.
+    pub tier: Tier,
+    /// Contacts of this tier not yet answered.
+    pub waiting: u32,
+    /// Their longest current wait.
+    pub longest_wait: Duration,
+}
+
 /// A queue's live picture.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueLive {
@@ -83,6 +94,8 @@ pub struct QueueLive {
     pub waiting: Vec<WaitingView>,
     /// The longest current wait.
     pub longest_wait: Duration,
+    /// Waiting now and longest wait per tier (every tier, highest first).
+    pub by_tier: Vec<TierWaiting>,
     /// Eligible agents by state.
     pub agents: AgentStateCounts,
     /// The handle time used for estimates (today's AHT, or the configured default).
@@ -201,10 +214,22 @@ impl AcdCore {
             })
             .collect();
         let longest_wait = waiting.iter().map(|w| w.waited).max().unwrap_or_default();
+        let by_tier = Tier::ALL
+            .into_iter()
+            .map(|tier| {
+                let of_tier = waiting.iter().filter(|w| w.tier == tier);
+                TierWaiting {
+                    tier,
+                    waiting: u32::try_from(of_tier.clone().count()).unwrap_or(u32::MAX),
+                    longest_wait: of_tier.map(|w| w.waited).max().unwrap_or_default(),
+                }
+            })
+            .collect();
         Some(QueueLive {
             config: self.queues[q].config.clone(),
             waiting,
             longest_wait,
+            by_tier,
             agents,
             aht,
         })
@@ -326,6 +351,9 @@ mod tests {
         // Default AHT 180 s, two agents busy: positions 1 and 2 both wait one round.
         assert_eq!(got, [(cid(4), 1, 2_000, 180), (cid(3), 2, 3_000, 180)]);
         assert_eq!(live.longest_wait, Duration::from_secs(3));
+        let diamond = live.by_tier[0];
+        assert_eq!((diamond.tier, diamond.waiting), (Tier::Diamond, 1));
+        assert_eq!(diamond.longest_wait, Duration::from_secs(2));
         assert_eq!((live.agents.busy, live.agents.available), (2, 0));
         let answer = w.core.answer_queue_stats(
             &QueueStatsRequest {
