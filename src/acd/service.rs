@@ -201,6 +201,10 @@ impl Service {
 
     async fn handle(&mut self, command: Command) {
         let now = self.clock.now();
+        // Fire what is due first, so that queries never show a lapsed reservation even when
+        // the command won the race against the timer in `select!`.
+        let fired = self.core.handle_timeout(now);
+        self.emit(fired).await;
         let core = &mut self.core;
         let (result, reply) = match command {
             Command::ConfigureQueues(q, r) => (core.configure_queues(now, q), r),
@@ -501,6 +505,35 @@ mod tests {
             live.recv().await.map(|e| e.kind),
             Ok(AcdEventKind::PresenceChanged { .. })
         ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_query_at_the_deadline_never_shows_the_lapsed_offer() {
+        let (acd, mut log) = started(64).await;
+        acd.set_presence(aid(0), Presence::Ready, Actor::Agent(aid(0)))
+            .await
+            .expect("ready");
+        acd.enqueue(contact(1)).await.expect("enqueue");
+        next_offer(&mut log).await;
+        tokio::spawn(async move { while log.recv().await.is_some() {} });
+        for _ in 0..20 {
+            // Step to exactly the deadline and ask at once, many times over.
+            tokio::time::advance(Duration::from_secs(10)).await;
+            let report = acd.queue(qid(0)).await.expect("running").expect("queue");
+            assert_eq!(
+                report.live.waiting[0].state,
+                crate::acd::view::WaitingState::Waiting
+            );
+            acd.set_presence(aid(0), Presence::Ready, Actor::Agent(aid(0)))
+                .await
+                .expect("back to ready");
+            let agent = acd
+                .agent(AgentLogin::parse("agent0").expect("login"))
+                .await
+                .expect("running")
+                .expect("agent");
+            assert_eq!(agent.slots.len(), 1, "offered again at once");
+        }
     }
 
     #[tokio::test(start_paused = true)]
