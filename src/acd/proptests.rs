@@ -3,7 +3,8 @@
 //! small brokerage, checking after every step that no agent is over capacity, no contact is
 //! held twice, no reservation outlives its deadline, no free eligible agent leaves a contact
 //! waiting, and (replaying the events through a model) that every offer respects skills,
-//! queue order (FIFO within a priority) and the account manager's exclusive window.
+//! queue order (FIFO within a priority, and across queues) and the account manager's
+//! exclusive window; statistics folded from the same events must balance with the core.
 //!
 //! Test-only.
 
@@ -11,17 +12,21 @@ use std::collections::{BTreeMap, HashSet};
 
 use proptest::prelude::*;
 
-use crate::domain::{AgentId, Channel, InteractionId, QueueId, Tier};
+use crate::domain::{AgentId, Channel, InteractionId, QueueId, Tier, Timestamp};
 
 use super::agent::{Presence, ReasonCode, WorkSlot, WorkState};
 use super::core::ContactState;
 use super::event::{AcdEvent, AcdEventKind, Rule};
 use super::queue::{ContactKey, EscalationAction, OverflowTarget};
 use super::routing::eligibility;
+use super::stats::{Scope, Stats};
 use super::testkit::{World, aid, brokerage, cid};
 
 #[derive(Debug, Clone)]
 enum Op {
+    Cancel {
+        contact: usize,
+    },
     Enqueue {
         queue: usize,
         tier: usize,
@@ -67,6 +72,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..6usize, 0..3usize).prop_map(|(agent, n)| Op::Reject { agent, n }),
         2 => (0..40usize).prop_map(|contact| Op::Hangup { contact }),
         1 => (0..40usize).prop_map(|contact| Op::Callback { contact }),
+        1 => (0..40usize).prop_map(|contact| Op::Cancel { contact }),
         2 => (0..6usize, 0..3usize).prop_map(|(agent, n)| Op::End { agent, n }),
         1 => (0..6usize, 0..3usize).prop_map(|(agent, n)| Op::WrapUpDone { agent, n }),
         2 => (0..3_000i64).prop_map(|ms| Op::Advance { ms }),
@@ -305,6 +311,35 @@ fn pick(w: &World, agent: usize, n: usize, state: &str) -> Option<(usize, WorkSl
     })
 }
 
+/// Statistics folded from the events agree with the core: every contact that entered a queue
+/// was answered, abandoned or overflowed from it, or is still unanswered there; tiers sum to
+/// the queue.
+fn check_stats(w: &World, stats: &Stats) -> Result<(), TestCaseError> {
+    for (q, queue) in w.core.queues.iter().enumerate() {
+        let id = queue.config.id;
+        let c = stats.today(Scope::Queue(id));
+        let open = w
+            .core
+            .contacts
+            .values()
+            .filter(|k| k.queue == q && !matches!(k.state, ContactState::Connected { .. }))
+            .count() as u64;
+        prop_assert_eq!(
+            c.offered,
+            c.answered + c.abandoned + c.overflowed + open,
+            "queue {}",
+            q
+        );
+        prop_assert!(c.handled <= c.answered && c.answered_in_target <= c.answered);
+        let by_tier: u64 = Tier::ALL
+            .iter()
+            .map(|t| stats.today(Scope::QueueTier(id, *t)).offered)
+            .sum();
+        prop_assert_eq!(by_tier, c.offered);
+    }
+    Ok(())
+}
+
 fn run(w: &mut World, op: &Op, contacts: &mut usize) {
     let tiers = [Tier::Diamond, Tier::Gold, Tier::WealthCard, Tier::Standard];
     let nth =
@@ -355,6 +390,13 @@ fn run(w: &mut World, op: &Op, contacts: &mut usize) {
             }
             r
         }
+        Op::Cancel { contact } => {
+            let r = w.core.handle_cancel(w.now, cid(contact % (*contacts + 1)));
+            if let Ok(ev) = &r {
+                w.events.extend(ev.iter().cloned());
+            }
+            r
+        }
         Op::End { agent, n } => match pick(w, agent, n, "active") {
             Some((a, s)) => w.end(a, s.interaction),
             None => Ok(Vec::new()),
@@ -375,6 +417,7 @@ proptest! {
         let (queues, agents) = brokerage();
         let mut w = World::new(queues, agents);
         let mut model = Model::default();
+        let mut stats = Stats::new(Timestamp::from_millis(0));
         let mut contacts = 0;
         let mut seen = 0;
         for op in &ops {
@@ -387,6 +430,9 @@ proptest! {
                 _ => None,
             };
             run(&mut w, op, &mut contacts);
+            // Timer events of a refused command come out here.
+            let late = w.core.poll_events();
+            w.events.extend(late);
             if let Some((m, expected)) = manager_free {
                 let reserved = w.events[seen..].iter().find_map(|e| match &e.kind {
                     AcdEventKind::Enqueued { reserved_for, .. } => Some(*reserved_for),
@@ -398,9 +444,11 @@ proptest! {
             }
             for e in &w.events[seen..] {
                 model.apply(&w, e)?;
+                stats.handle_event(e);
             }
             seen = w.events.len();
             check_state(&w)?;
+            check_stats(&w, &stats)?;
         }
     }
 }
