@@ -462,7 +462,6 @@ impl AcdCore {
         restored: Option<Timestamp>,
     ) -> Result<Vec<AcdEvent>, AcdError> {
         self.fire_due(now);
-        let mut events = Vec::new();
         let q = *self
             .queue_ids
             .get(&contact.queue)
@@ -476,21 +475,9 @@ impl AcdCore {
         }
         let arrived = restored.unwrap_or(now);
         let until = arrived.plus(self.config.preferred_window);
-        let manager = contact
-            .account_manager
-            .and_then(|m| self.agent_ids.get(&m).copied())
-            .filter(|&m| {
-                let e = &self.agents[m];
-                until > now
-                    && e.agent.presence().is_logged_in()
-                    && e.eligible.iter().any(|el| el.queue == q && el.level == 0)
-            });
+        let manager = self.manager_hold(contact.account_manager, q, until > now);
         let seq = self.next_seq;
         self.next_seq += 1;
-        let state = match manager {
-            Some(agent) => ContactState::Reserved { agent, until },
-            None => ContactState::Waiting,
-        };
         let c = Contact {
             interaction: contact.interaction,
             queue: q,
@@ -501,27 +488,56 @@ impl AcdCore {
             entered_queue: arrived,
             step: 0,
             callback: false,
-            state,
+            state: match manager {
+                Some(agent) => ContactState::Reserved { agent, until },
+                None => ContactState::Waiting,
+            },
         };
         let reserved_for = manager.map(|m| self.agents[m].agent.id());
-        let channel = self.queues[q].config.channel;
-        let (cause, kind) = match restored {
+        let mut events = vec![self.arrival_event(now, &c, reserved_for, restored)];
+        self.admit(now, c, &mut events);
+        Ok(self.with_fired(events))
+    }
+
+    /// The account manager who holds a new contact in queue `q` alone: known, logged in,
+    /// eligible from step 0, and only while the window is still open.
+    fn manager_hold(&self, manager: Option<AgentId>, q: usize, window_open: bool) -> Option<usize> {
+        let m = *self.agent_ids.get(&manager?)?;
+        let e = &self.agents[m];
+        let ok = window_open
+            && e.agent.presence().is_logged_in()
+            && e.eligible.iter().any(|el| el.queue == q && el.level == 0);
+        ok.then_some(m)
+    }
+
+    /// `Enqueued` for an arrival, `Restored` for a contact re-admitted after a restart.
+    fn arrival_event(
+        &self,
+        now: Timestamp,
+        c: &Contact,
+        reserved_for: Option<AgentId>,
+        restored: Option<Timestamp>,
+    ) -> AcdEvent {
+        let queue = self.queues[c.queue].config.id;
+        let (actor, cause, kind) = match restored {
             None => (
+                Actor::Channel,
                 Cause::Arrival,
                 AcdEventKind::Enqueued {
                     interaction: c.interaction,
-                    queue: contact.queue,
-                    channel,
+                    queue,
+                    channel: self.queues[c.queue].config.channel,
                     tier: c.tier,
                     priority: c.priority,
                     reserved_for,
                 },
             ),
             Some(arrived) => (
+                Actor::System,
                 Cause::Recovery,
                 AcdEventKind::Restored {
                     interaction: c.interaction,
-                    queue: contact.queue,
+                    queue,
                     tier: c.tier,
                     priority: c.priority,
                     arrived,
@@ -529,19 +545,12 @@ impl AcdCore {
                 },
             ),
         };
-        let actor = if restored.is_some() {
-            Actor::System
-        } else {
-            Actor::Channel
-        };
-        events.push(AcdEvent {
+        AcdEvent {
             at: now,
             actor,
             cause,
             kind,
-        });
-        self.admit(now, c, &mut events);
-        Ok(self.with_fired(events))
+        }
     }
 
     /// Fires every deadline at or before `now`: ring-no-answer, wrap-up ends, preferred

@@ -8,7 +8,7 @@
 use crate::domain::{InteractionId, OfferId, Timestamp};
 
 use super::agent::{Presence, ReasonCode, WorkSlot, WorkState};
-use super::core::{AcdCore, ContactState, Timer};
+use super::core::{AcdCore, Contact, ContactState, Timer};
 use super::event::{AcdEvent, AcdEventKind, Actor, Cause, Explanation, OfferOutcome, Rule, Score};
 use super::queue::{EscalationAction, OverflowTarget, Strategy};
 use super::routing::{agent_key, agent_score};
@@ -311,35 +311,30 @@ impl AcdCore {
             let action = step.action.clone();
             c.step += 1;
             let queue = self.queues[c.queue].config.id;
-            events.push(AcdEvent {
-                at: now,
-                actor: Actor::System,
-                cause: Cause::Escalation { step: c.step },
-                kind: AcdEventKind::Escalated {
+            events.push(escalation_event(
+                now,
+                c,
+                AcdEventKind::Escalated {
                     interaction,
                     queue,
                     step: c.step,
                     action: action.clone(),
                 },
-            });
+            ));
             match action {
                 EscalationAction::RaisePriority { by } => {
                     c.priority = c.priority.saturating_add(by)
                 }
                 EscalationAction::RelaxProficiency { .. } | EscalationAction::WidenGroups(_) => {}
                 EscalationAction::Overflow(to) => {
-                    events.push(AcdEvent {
-                        at: now,
-                        actor: Actor::System,
-                        cause: Cause::Escalation { step: c.step },
-                        kind: AcdEventKind::Overflowed {
-                            interaction,
-                            from: queue,
-                            to,
-                            tier: c.tier,
-                            waited: now.since(c.arrived),
-                        },
-                    });
+                    let kind = AcdEventKind::Overflowed {
+                        interaction,
+                        from: queue,
+                        to,
+                        tier: c.tier,
+                        waited: now.since(c.arrived),
+                    };
+                    events.push(escalation_event(now, c, kind));
                     let OverflowTarget::Queue(target) = to else {
                         self.contacts.remove(&interaction);
                         return;
@@ -476,5 +471,15 @@ impl AcdCore {
             },
         });
         self.reindex_agent(a);
+    }
+}
+
+/// An event caused by contact `c` reaching its current escalation step.
+fn escalation_event(now: Timestamp, c: &Contact, kind: AcdEventKind) -> AcdEvent {
+    AcdEvent {
+        at: now,
+        actor: Actor::System,
+        cause: Cause::Escalation { step: c.step },
+        kind,
     }
 }

@@ -129,71 +129,79 @@ impl AcdCore {
     }
 
     fn fire(&mut self, at: Timestamp, timer: Timer, events: &mut Vec<AcdEvent>) {
+        let state = |i: &InteractionId| self.contacts.get(i).map(|c| c.state);
         match timer {
             Timer::Offer(interaction, offer) => {
-                let Some(ContactState::Offered {
+                if let Some(ContactState::Offered {
                     agent,
                     offer: current,
                     ..
-                }) = self.contacts.get(&interaction).map(|c| c.state)
-                else {
-                    return;
-                };
-                if current != offer {
-                    return;
+                }) = state(&interaction)
+                    && current == offer
+                {
+                    self.end_offer(at, interaction, offer, Cause::OfferTimeout, events);
+                    let missed = ReasonCode::missed_offer();
+                    self.force_not_ready(at, agent, missed, Cause::OfferTimeout, events);
                 }
-                self.end_offer(at, interaction, offer, Cause::OfferTimeout, events);
-                self.force_not_ready(
-                    at,
-                    agent,
-                    ReasonCode::missed_offer(),
-                    Cause::OfferTimeout,
-                    events,
-                );
             }
             Timer::WrapUp(interaction) => {
-                let Some(ContactState::Connected { agent, .. }) =
-                    self.contacts.get(&interaction).map(|c| c.state)
-                else {
-                    return;
-                };
-                let due = self.agents[agent].agent.slots().iter().any(|s| {
-                    s.interaction == interaction
-                        && matches!(s.state, WorkState::WrapUp { until, .. } if until == at)
-                });
-                if due {
-                    self.complete(
-                        at,
-                        agent,
-                        interaction,
-                        Actor::System,
-                        Cause::WrapUpTimer,
-                        events,
-                    )
-                    .expect("a due wrap-up completes");
+                if let Some(ContactState::Connected { agent, .. }) = state(&interaction) {
+                    self.fire_wrap_up(at, agent, interaction, events);
                 }
             }
             Timer::Reserved(interaction) => {
-                let Some(ContactState::Reserved { agent, until }) =
-                    self.contacts.get(&interaction).map(|c| c.state)
-                else {
-                    return;
-                };
-                if until != at {
-                    return;
+                if let Some(ContactState::Reserved { agent, until }) = state(&interaction)
+                    && until == at
+                {
+                    self.end_hold(at, agent, interaction, events);
                 }
-                let key = self.contacts[&interaction].key();
-                self.agents[agent].reserved.remove(&key);
-                let queue = self.queues[self.contacts[&interaction].queue].config.id;
-                events.push(AcdEvent {
-                    at,
-                    actor: Actor::System,
-                    cause: Cause::PreferredWindowEnded,
-                    kind: AcdEventKind::Requeued { interaction, queue },
-                });
-                self.enter_pool(at, interaction, events);
             }
             Timer::Escalate(interaction) => self.advance_steps(at, interaction, events),
         }
+    }
+
+    /// Completes `interaction` on `agent` if its wrap-up ends exactly now (not a stale timer).
+    fn fire_wrap_up(
+        &mut self,
+        at: Timestamp,
+        agent: usize,
+        interaction: InteractionId,
+        events: &mut Vec<AcdEvent>,
+    ) {
+        let due = self.agents[agent].agent.slots().iter().any(|s| {
+            s.interaction == interaction
+                && matches!(s.state, WorkState::WrapUp { until, .. } if until == at)
+        });
+        if due {
+            self.complete(
+                at,
+                agent,
+                interaction,
+                Actor::System,
+                Cause::WrapUpTimer,
+                events,
+            )
+            .expect("a due wrap-up completes");
+        }
+    }
+
+    /// The account manager's window for `interaction` ended: the contact joins the pool.
+    fn end_hold(
+        &mut self,
+        at: Timestamp,
+        agent: usize,
+        interaction: InteractionId,
+        events: &mut Vec<AcdEvent>,
+    ) {
+        let c = &self.contacts[&interaction];
+        self.agents[agent].reserved.remove(&c.key());
+        let queue = self.queues[c.queue].config.id;
+        events.push(AcdEvent {
+            at,
+            actor: Actor::System,
+            cause: Cause::PreferredWindowEnded,
+            kind: AcdEventKind::Requeued { interaction, queue },
+        });
+        self.enter_pool(at, interaction, events);
     }
 }
