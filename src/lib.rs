@@ -16,6 +16,7 @@ pub mod domain;
 pub mod http;
 pub mod interaction_log;
 pub mod ivr;
+pub mod acd;
 pub mod sip;
 pub mod store;
 pub mod telemetry;
