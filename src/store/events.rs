@@ -45,55 +45,22 @@ impl Db {
         cache: &mut SeqCache,
         recorded_at: Timestamp,
     ) -> Result<Vec<ItemOutcome>, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let existing = existing_keys(&mut tx, self.backend(), items).await?;
-        let mut local: HashMap<(&'static str, String), i64> = HashMap::new();
-        let missing: Vec<Subject> = items
-            .iter()
-            .flat_map(|i| i.events.iter().map(|e| e.subject))
-            .filter(|s| !cache.last.contains_key(&(s.kind(), s.id_text())))
-            .collect();
-        load_last_seqs(&mut tx, self.backend(), &missing, &mut local).await?;
-
-        let mut outcomes = Vec::with_capacity(items.len());
-        let mut rows: Vec<StoredEvent> = Vec::new();
-        let mut batch_keys: HashMap<String, StoredEvent> = HashMap::new();
-        for item in items {
-            let dup: Vec<StoredEvent> = item
-                .events
-                .iter()
-                .filter_map(|e| e.idempotency_key.as_ref())
-                .filter_map(|k| existing.get(k).or_else(|| batch_keys.get(k)).cloned())
-                .collect();
-            if !dup.is_empty() {
-                outcomes.push(ItemOutcome::Duplicate(dup));
-                continue;
+        // SQLite: take the write lock up front, so the reads below can never be a stale
+        // snapshot that fails to upgrade; PostgreSQL: a plain transaction.
+        let begin = match self.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        let mut tx = self.pool().begin_with(begin).await?;
+        let staged = stage(&mut tx, self.backend(), items, cache, recorded_at).await;
+        let (outcomes, local) = match staged {
+            Ok(v) => v,
+            Err(e) => {
+                // Release the write lock now rather than when the connection is next used.
+                let _ = tx.rollback().await;
+                return Err(e);
             }
-            for m in &item.mutations {
-                m.apply(&mut tx).await?;
-            }
-            let mut stored = Vec::with_capacity(item.events.len());
-            for e in &item.events {
-                let key = (e.subject.kind(), e.subject.id_text());
-                let last = local
-                    .get(&key)
-                    .or_else(|| cache.last.get(&key))
-                    .copied()
-                    .unwrap_or(0);
-                local.insert(key, last + 1);
-                let s = stored_from(e, last + 1, recorded_at);
-                if let Some(k) = &e.idempotency_key {
-                    batch_keys.insert(k.clone(), s.clone());
-                }
-                stored.push(s);
-            }
-            rows.extend(stored.iter().cloned());
-            outcomes.push(ItemOutcome::Stored(stored));
-        }
-        insert_rows(&mut tx, self.backend(), &rows).await?;
-        for e in &rows {
-            super::interactions::project(&mut tx, e).await?;
-        }
+        };
         tx.commit().await?;
         if cache.last.len() + local.len() > SeqCache::MAX_ENTRIES {
             cache.last.clear();
@@ -145,6 +112,66 @@ impl Db {
             .await?;
         Ok(row.try_get::<i64, _>("n")?)
     }
+}
+
+/// Writes the items inside `tx` (not yet committed): returns their outcomes and the new last
+/// sequence number of every subject touched.
+async fn stage(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    items: &[WriteItem],
+    cache: &SeqCache,
+    recorded_at: Timestamp,
+) -> Result<(Vec<ItemOutcome>, HashMap<(&'static str, String), i64>), StoreError> {
+    let existing = existing_keys(tx, backend, items).await?;
+    let mut local: HashMap<(&'static str, String), i64> = HashMap::new();
+    let missing: Vec<Subject> = items
+        .iter()
+        .flat_map(|i| i.events.iter().map(|e| e.subject))
+        .filter(|s| !cache.last.contains_key(&(s.kind(), s.id_text())))
+        .collect();
+    load_last_seqs(tx, backend, &missing, &mut local).await?;
+
+    let mut outcomes = Vec::with_capacity(items.len());
+    let mut rows: Vec<StoredEvent> = Vec::new();
+    let mut batch_keys: HashMap<String, StoredEvent> = HashMap::new();
+    for item in items {
+        let dup: Vec<StoredEvent> = item
+            .events
+            .iter()
+            .filter_map(|e| e.idempotency_key.as_ref())
+            .filter_map(|k| existing.get(k).or_else(|| batch_keys.get(k)).cloned())
+            .collect();
+        if !dup.is_empty() {
+            outcomes.push(ItemOutcome::Duplicate(dup));
+            continue;
+        }
+        for m in &item.mutations {
+            m.apply(tx).await?;
+        }
+        let mut stored = Vec::with_capacity(item.events.len());
+        for e in &item.events {
+            let key = (e.subject.kind(), e.subject.id_text());
+            let last = local
+                .get(&key)
+                .or_else(|| cache.last.get(&key))
+                .copied()
+                .unwrap_or(0);
+            local.insert(key, last + 1);
+            let s = stored_from(e, last + 1, recorded_at);
+            if let Some(k) = &e.idempotency_key {
+                batch_keys.insert(k.clone(), s.clone());
+            }
+            stored.push(s);
+        }
+        rows.extend(stored.iter().cloned());
+        outcomes.push(ItemOutcome::Stored(stored));
+    }
+    insert_rows(tx, backend, &rows).await?;
+    for e in &rows {
+        super::interactions::project(tx, e).await?;
+    }
+    Ok((outcomes, local))
 }
 
 fn stored_from(e: &NewEvent, seq: i64, recorded_at: Timestamp) -> StoredEvent {
