@@ -6,5 +6,7 @@
 //! bytes and `now` in and carry out what comes back (messages to send, the next deadline).
 
 pub mod dialog;
+pub mod digest;
 pub mod message;
+pub mod registrar;
 pub mod transaction;
