@@ -7,6 +7,7 @@
 
 pub mod dialog;
 pub mod digest;
+pub mod endpoint;
 pub mod message;
 pub mod registrar;
 pub mod transaction;
