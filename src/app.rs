@@ -108,7 +108,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .await?;
         }
         if config.demo && config.seed_queues.is_empty() {
-            notes.demo_logins = demo::seed(&db, &log, &config.site.dial_plan, now).await?;
+            notes.demo_logins =
+                demo::seed(&db, &log, &config.site.dial_plan, &config.sip.realm, now).await?;
         }
     }
     let listener = TcpListener::bind(config.http.listen)
@@ -173,8 +174,15 @@ fn print_notes(running: &Running) {
     }
     if !running.notes.demo_logins.is_empty() {
         println!("  demo brokerage seeded; sign-ins (shown once, stored hashed):");
+        println!(
+            "    {:<10} {:<11} {:<18} SIP PASSWORD (station = login)",
+            "LOGIN", "ROLE", "PASSWORD"
+        );
         for l in &running.notes.demo_logins {
-            println!("    {:<10} {:<11} {}", l.login, l.role, l.password);
+            println!(
+                "    {:<10} {:<11} {:<18} {}",
+                l.login, l.role, l.password, l.station_password
+            );
         }
     }
     println!("Press Ctrl-C to stop.");

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod http;
 pub mod interaction_log;
 pub mod sip;
+pub mod stations;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
