@@ -16,6 +16,7 @@ use crate::demo::{self, DemoLogin};
 use crate::domain::Timestamp;
 use crate::http::{self, ApiState};
 use crate::interaction_log::{Actor, InteractionLogHandle};
+use crate::sip::service::SipSettings;
 use crate::store::Db;
 
 /// What start-up has to tell the operator once.
@@ -34,6 +35,12 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// `http`, or `https` when a certificate is configured.
     pub scheme: &'static str,
+    /// Where SIP listens over UDP.
+    pub sip_udp: SocketAddr,
+    /// Where SIP listens over TCP.
+    pub sip_tcp: SocketAddr,
+    /// Where SIP listens over TLS, when configured.
+    pub sip_tls: Option<SocketAddr>,
     /// What to print once.
     pub notes: StartupNotes,
     /// The store (for tests and tools).
@@ -118,13 +125,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let http_addr = listener.local_addr()?;
     let tls_files = config.http.tls.clone();
     let scheme = if tls_files.is_some() { "https" } else { "http" };
-    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics);
     let tls = match &tls_files {
         Some(files) => Some(crate::tls::server_config(files)?),
         None => None,
     };
-    let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
+    // SIP starts last among the fallible steps, so a failed start leaves nothing running.
     let shutdown = CancellationToken::new();
+    let mut sip_settings = SipSettings::new(config.sip.listen, &config.sip.realm);
+    if let Some(files) = &config.sip.tls {
+        sip_settings.tls = Some((config.sip.tls_listen, crate::tls::server_config(files)?));
+    }
+    let sip =
+        crate::sip::service::start(sip_settings, db.clone(), log.clone(), shutdown.clone()).await?;
+    let (sip_udp, sip_tcp, sip_tls) = (sip.udp_addr, sip.tcp_addr, sip.tls_addr);
+    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics);
+    let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
     let stop = shutdown.clone();
     let server = tokio::spawn(async move {
         match tls {
@@ -140,13 +155,18 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                     .await?
             }
         }
-        // The router (and its log handle) is gone now: the writer drains and stops.
+        // The router and the SIP service (and their log handles) are gone now: the writer
+        // drains and stops.
+        sip.stopped().await;
         writer.await.context("the log writer panicked")?;
         Ok(())
     });
     Ok(Running {
         http_addr,
         scheme,
+        sip_udp,
+        sip_tcp,
+        sip_tls,
         notes,
         db,
         shutdown,
@@ -168,6 +188,14 @@ fn print_notes(running: &Running) {
     println!(
         "  HTTP API:  {}://{}/api/v1  (OpenAPI document at /api/v1/openapi.json)",
         running.scheme, running.http_addr
+    );
+    println!(
+        "  SIP:       udp/tcp {}{}",
+        running.sip_udp,
+        running
+            .sip_tls
+            .map(|a| format!(", tls {a}"))
+            .unwrap_or_default()
     );
     if let Some(p) = &running.notes.admin_password {
         println!("  admin password (shown once, stored hashed): {p}");

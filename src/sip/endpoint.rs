@@ -127,9 +127,13 @@ enum Answered {
     Final { to: Flow, bytes: Vec<u8> },
 }
 
+/// A server transaction key (§17.2.3) plus the peer's address: a request from elsewhere that
+/// happens to reuse a branch (RFC 4475 messages do) is a new request, not a retransmission.
+type TxKey = (ServerKey, SocketAddr);
+
 #[derive(Debug)]
 struct Held {
-    key: Option<ServerKey>,
+    key: Option<TxKey>,
     to: Flow,
     bytes: Vec<u8>,
 }
@@ -152,9 +156,9 @@ const POLICY: UasPolicy<'static> = UasPolicy {
 pub struct Endpoint {
     config: EndpointConfig,
     registrar: Registrar,
-    answered: HashMap<ServerKey, Answered>,
-    expiry: VecDeque<(Instant, ServerKey)>,
-    invites: HashMap<ServerKey, (ServerInvite, Flow)>,
+    answered: HashMap<TxKey, Answered>,
+    expiry: VecDeque<(Instant, TxKey)>,
+    invites: HashMap<TxKey, (ServerInvite, Flow)>,
     held: BinaryHeap<Reverse<(Instant, u64)>>,
     held_items: HashMap<u64, Held>,
     next_sweep: Option<Instant>,
@@ -254,6 +258,7 @@ impl Endpoint {
         let Ok(key) = ServerKey::of(&m) else {
             return self.drop_message(from.peer(), DropReason::Unroutable);
         };
+        let key = (key, from.peer());
         match m.method() {
             Some(Method::Ack) => return self.handle_ack(now, &from, key, &m),
             Some(Method::Cancel) => return self.handle_cancel(&from, &m),
@@ -317,7 +322,7 @@ impl Endpoint {
         }
     }
 
-    fn remember(&mut self, now: Instant, key: ServerKey, answer: Answered) {
+    fn remember(&mut self, now: Instant, key: TxKey, answer: Answered) {
         while self.answered.len() >= self.config.max_transactions {
             match self.expiry.pop_front() {
                 Some((_, old)) => {
@@ -333,7 +338,7 @@ impl Endpoint {
         }
     }
 
-    fn handle_invite(&mut self, now: Instant, from: Flow, key: ServerKey, m: Message) {
+    fn handle_invite(&mut self, now: Instant, from: Flow, key: TxKey, m: Message) {
         if let Some((tx, _)) = self.invites.get_mut(&key) {
             let _ = tx.handle_request(now, &m);
             return self.drain_invite(&key);
@@ -353,7 +358,7 @@ impl Endpoint {
         }
     }
 
-    fn handle_ack(&mut self, now: Instant, from: &Flow, key: ServerKey, m: &Message) {
+    fn handle_ack(&mut self, now: Instant, from: &Flow, key: TxKey, m: &Message) {
         match self.invites.get_mut(&key) {
             Some((tx, _)) => {
                 let _ = tx.handle_request(now, m);
@@ -364,8 +369,8 @@ impl Endpoint {
     }
 
     fn handle_cancel(&mut self, from: &Flow, m: &Message) {
-        let found =
-            ServerKey::cancel_target(m).is_ok_and(|target| self.invites.contains_key(&target));
+        let found = ServerKey::cancel_target(m)
+            .is_ok_and(|target| self.invites.contains_key(&(target, from.peer())));
         let mut response = if found {
             Message::response_to(m, 200, "OK")
         } else {
@@ -376,7 +381,7 @@ impl Endpoint {
         self.send(from, &response);
     }
 
-    fn drain_invite(&mut self, key: &ServerKey) {
+    fn drain_invite(&mut self, key: &TxKey) {
         let Some((tx, flow)) = self.invites.get_mut(key) else {
             return;
         };
@@ -431,7 +436,7 @@ impl Endpoint {
                 self.answered.remove(&key);
             }
         }
-        let due: Vec<ServerKey> = self
+        let due: Vec<TxKey> = self
             .invites
             .iter()
             .filter(|(_, (tx, _))| tx.poll_timeout().is_some_and(|t| t <= now))

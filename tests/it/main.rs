@@ -3,3 +3,4 @@
 mod api;
 mod cli;
 mod server;
+mod sip_wire;
