@@ -132,6 +132,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // SIP starts last among the fallible steps, so a failed start leaves nothing running.
     let shutdown = CancellationToken::new();
     let mut sip_settings = SipSettings::new(config.sip.listen, &config.sip.realm);
+    sip_settings.registrar.algorithms = config
+        .sip
+        .digest_algorithms
+        .iter()
+        .filter_map(|a| crate::sip::digest::Algorithm::parse(a))
+        .collect();
     if let Some(files) = &config.sip.tls {
         sip_settings.tls = Some((config.sip.tls_listen, crate::tls::server_config(files)?));
     }

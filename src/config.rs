@@ -72,6 +72,9 @@ pub struct SipConfig {
     /// The digest realm stations authenticate in (default `switchyard`). Station passwords are
     /// stored as HA1 for this realm: changing it means setting every station's password again.
     pub realm: String,
+    /// Digest algorithms offered to phones, in order of preference (default `["MD5"]`: baresip
+    /// 1.0 gives up on any 401 that offers SHA-256; `["SHA-256", "MD5"]` suits PJSIP phones).
+    pub digest_algorithms: Vec<String>,
 }
 
 /// Where files live.
@@ -330,7 +333,22 @@ impl Config {
                 "must be non-empty ASCII without quotes or backslashes",
             );
         }
+        let mut digest_algorithms: Vec<String> = r.parsed_list("sip.digest_algorithms");
+        if digest_algorithms.is_empty() {
+            digest_algorithms = vec!["MD5".into()];
+        }
+        let known = ["MD5", "SHA-256"];
+        if digest_algorithms
+            .iter()
+            .any(|a| !known.contains(&a.as_str()))
+        {
+            r.problem(
+                "sip.digest_algorithms",
+                "list one or both of \"MD5\" and \"SHA-256\"",
+            );
+        }
         SipConfig {
+            digest_algorithms,
             listen: r.parsed("sip.listen", default_listen(5060)),
             tls_listen: r.parsed("sip.tls_listen", default_listen(5061)),
             tls,

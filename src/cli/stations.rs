@@ -76,7 +76,12 @@ pub(super) async fn run(config: &Config, cmd: StationsCommand) -> anyhow::Result
                     .iter()
                     .map(|c| format!("{}@{}", c.algorithm, c.realm))
                     .collect();
-                println!("{:<24} {:<16} {}", s.name, agent, algorithms.join(","));
+                println!(
+                    "{:<24} {:<16} {}",
+                    s.name.as_str(),
+                    agent,
+                    algorithms.join(",")
+                );
             }
         }
         StationsCommand::SetPassword {

@@ -39,6 +39,11 @@ pub struct RegistrarConfig {
     pub max_contacts: usize,
     /// How long a nonce is good for before the client is told `stale=true`.
     pub nonce_lifetime: Duration,
+    /// Algorithms challenged with, one `WWW-Authenticate` each, in this order. The default is
+    /// MD5 alone: baresip 1.0 (libre) gives up on a 401 that carries any SHA-256 challenge
+    /// ("Function not implemented", measured), whatever the order. PJSIP 2.15 answers SHA-256
+    /// when it is offered first.
+    pub algorithms: Vec<Algorithm>,
     /// Failed-authentication counting and slowing.
     pub throttle: ThrottleConfig,
 }
@@ -52,6 +57,7 @@ impl Default for RegistrarConfig {
             default_expires: 3600,
             max_contacts: 10,
             nonce_lifetime: Duration::from_secs(300),
+            algorithms: vec![Algorithm::Md5],
             throttle: ThrottleConfig::default(),
         }
     }
@@ -95,6 +101,15 @@ pub struct Binding {
 pub enum RegistrarEvent {
     /// A station's bindings changed: persist them.
     BindingsChanged(StationName),
+    /// A station authenticated.
+    Authenticated {
+        /// The station.
+        station: StationName,
+        /// With which algorithm.
+        algorithm: Algorithm,
+        /// From where.
+        source: IpAddr,
+    },
     /// Credentials were wrong (or named no station).
     AuthFailed {
         /// Source address.
@@ -243,7 +258,7 @@ impl Registrar {
     fn challenge(&self, request: &Message, now: Timestamp, stale: bool) -> Message {
         let nonce = self.nonces.issue(now);
         let mut m = Message::response_to(request, 401, "Unauthorized");
-        for algorithm in Algorithm::ALL {
+        for &algorithm in &self.config.algorithms {
             m.headers.push(
                 "WWW-Authenticate",
                 &digest::challenge_value(&self.config.realm, &nonce, algorithm, stale),
@@ -291,6 +306,11 @@ impl Registrar {
             Some(station) if good => {
                 let station = station.station.clone();
                 self.throttle.succeeded(source, &user);
+                self.events.push(RegistrarEvent::Authenticated {
+                    station: station.clone(),
+                    algorithm: creds.algorithm,
+                    source,
+                });
                 Auth::Station(station)
             }
             _ => {

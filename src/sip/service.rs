@@ -376,6 +376,13 @@ impl Driver {
             RegistrarEvent::BindingsChanged(station) => {
                 self.dirty.insert(station);
             }
+            RegistrarEvent::Authenticated {
+                station,
+                algorithm,
+                source,
+            } => {
+                tracing::debug!(station = %station, algorithm = %algorithm, source = %source, "SIP station authenticated");
+            }
             RegistrarEvent::AuthFailed { source, user } => {
                 tracing::info!(source = %source, user = %user, "SIP authentication failed");
             }
