@@ -3,4 +3,6 @@
 mod api;
 mod cli;
 mod server;
+mod sip_client;
+mod sip_peers;
 mod sip_wire;
