@@ -249,3 +249,72 @@ async fn every_torture_message_gets_its_answer_over_tcp_and_the_endpoint_stays_u
     running.stop().await.expect("stops");
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+#[tokio::test]
+async fn options_is_answered_over_tls_when_a_certificate_is_configured() {
+    let have_openssl = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_openssl {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "openssl is required under CI=true"
+        );
+        eprintln!("skipping: openssl is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(made.status.success());
+    let mut c = config(dir.path());
+    c.sip.tls = Some(switchyard::config::TlsFiles { cert, key });
+    c.sip.tls_listen = "127.0.0.1:0".parse().expect("address");
+    let running = switchyard::app::start(c)
+        .await
+        .expect("starts with SIP over TLS");
+    let tls = running.sip_tls.expect("TLS listens");
+    let options = "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKtls1\r\n\
+                   From: <sip:probe@127.0.0.1>;tag=p\r\nTo: <sip:127.0.0.1>\r\nCall-ID: tls1\r\n\
+                   CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new("timeout")
+            .args(["5", "openssl", "s_client", "-quiet", "-ign_eof", "-connect"])
+            .arg(tls.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("s_client runs");
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            stdin.write_all(options.as_bytes()).expect("write");
+        }
+        child.wait_with_output().expect("s_client ends")
+    })
+    .await
+    .expect("join");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("SIP/2.0 200 OK"), "{text}");
+    assert!(
+        text.contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"),
+        "{text}"
+    );
+    running.stop().await.expect("stops");
+}
