@@ -16,6 +16,7 @@ use crate::demo::{self, DemoLogin};
 use crate::domain::Timestamp;
 use crate::http::{self, ApiState};
 use crate::interaction_log::{Actor, InteractionLogHandle};
+use crate::sip::service::SipSettings;
 use crate::store::Db;
 
 /// What start-up has to tell the operator once.
@@ -34,6 +35,12 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// `http`, or `https` when a certificate is configured.
     pub scheme: &'static str,
+    /// Where SIP listens over UDP.
+    pub sip_udp: SocketAddr,
+    /// Where SIP listens over TCP.
+    pub sip_tcp: SocketAddr,
+    /// Where SIP listens over TLS, when configured.
+    pub sip_tls: Option<SocketAddr>,
     /// What to print once.
     pub notes: StartupNotes,
     /// The store (for tests and tools).
@@ -108,7 +115,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .await?;
         }
         if config.demo && config.seed_queues.is_empty() {
-            notes.demo_logins = demo::seed(&db, &log, &config.site.dial_plan, now).await?;
+            notes.demo_logins =
+                demo::seed(&db, &log, &config.site.dial_plan, &config.sip.realm, now).await?;
         }
     }
     let listener = TcpListener::bind(config.http.listen)
@@ -117,13 +125,27 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let http_addr = listener.local_addr()?;
     let tls_files = config.http.tls.clone();
     let scheme = if tls_files.is_some() { "https" } else { "http" };
-    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics);
     let tls = match &tls_files {
         Some(files) => Some(crate::tls::server_config(files)?),
         None => None,
     };
-    let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
+    // SIP starts last among the fallible steps, so a failed start leaves nothing running.
     let shutdown = CancellationToken::new();
+    let mut sip_settings = SipSettings::new(config.sip.listen, &config.sip.realm);
+    sip_settings.registrar.algorithms = config
+        .sip
+        .digest_algorithms
+        .iter()
+        .filter_map(|a| crate::sip::digest::Algorithm::parse(a))
+        .collect();
+    if let Some(files) = &config.sip.tls {
+        sip_settings.tls = Some((config.sip.tls_listen, crate::tls::server_config(files)?));
+    }
+    let sip =
+        crate::sip::service::start(sip_settings, db.clone(), log.clone(), shutdown.clone()).await?;
+    let (sip_udp, sip_tcp, sip_tls) = (sip.udp_addr, sip.tcp_addr, sip.tls_addr);
+    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics);
+    let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
     let stop = shutdown.clone();
     let server = tokio::spawn(async move {
         match tls {
@@ -139,13 +161,18 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                     .await?
             }
         }
-        // The router (and its log handle) is gone now: the writer drains and stops.
+        // The router and the SIP service (and their log handles) are gone now: the writer
+        // drains and stops.
+        sip.stopped().await;
         writer.await.context("the log writer panicked")?;
         Ok(())
     });
     Ok(Running {
         http_addr,
         scheme,
+        sip_udp,
+        sip_tcp,
+        sip_tls,
         notes,
         db,
         shutdown,
@@ -168,13 +195,28 @@ fn print_notes(running: &Running) {
         "  HTTP API:  {}://{}/api/v1  (OpenAPI document at /api/v1/openapi.json)",
         running.scheme, running.http_addr
     );
+    println!(
+        "  SIP:       udp/tcp {}{}",
+        running.sip_udp,
+        running
+            .sip_tls
+            .map(|a| format!(", tls {a}"))
+            .unwrap_or_default()
+    );
     if let Some(p) = &running.notes.admin_password {
         println!("  admin password (shown once, stored hashed): {p}");
     }
     if !running.notes.demo_logins.is_empty() {
         println!("  demo brokerage seeded; sign-ins (shown once, stored hashed):");
+        println!(
+            "    {:<10} {:<11} {:<18} SIP PASSWORD (station = login)",
+            "LOGIN", "ROLE", "PASSWORD"
+        );
         for l in &running.notes.demo_logins {
-            println!("    {:<10} {:<11} {}", l.login, l.role, l.password);
+            println!(
+                "    {:<10} {:<11} {:<18} {}",
+                l.login, l.role, l.password, l.station_password
+            );
         }
     }
     println!("Press Ctrl-C to stop.");

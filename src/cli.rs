@@ -2,6 +2,9 @@
 //! of the data directory (creating and migrating it), with no server running.
 
 mod import;
+mod stations;
+
+pub use stations::StationsCommand;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -47,6 +50,9 @@ pub enum Command {
     /// Manage agent accounts.
     #[command(subcommand)]
     Agents(AgentsCommand),
+    /// Manage stations (SIP device accounts with their own SIP passwords).
+    #[command(subcommand)]
+    Stations(StationsCommand),
     /// Import data.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -153,6 +159,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Agents(cmd)) => agents(&config, cmd).await,
+        Some(Command::Stations(cmd)) => stations::run(&config, cmd).await,
         Some(Command::Import(ImportCommand::Customers { file })) => {
             import::customers(&config, &file).await
         }

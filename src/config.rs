@@ -65,6 +65,16 @@ pub struct TlsFiles {
 pub struct SipConfig {
     /// Address and port for UDP and TCP (default `127.0.0.1:5060`).
     pub listen: SocketAddr,
+    /// Address and port for SIP over TLS (default `127.0.0.1:5061`), used when `tls` is set.
+    pub tls_listen: SocketAddr,
+    /// SIP over TLS certificate and key (PEM), when configured.
+    pub tls: Option<TlsFiles>,
+    /// The digest realm stations authenticate in (default `switchyard`). Station passwords are
+    /// stored as HA1 for this realm: changing it means setting every station's password again.
+    pub realm: String,
+    /// Digest algorithms offered to phones, in order of preference (default `["MD5"]`: baresip
+    /// 1.0 gives up on any 401 that offers SHA-256; `["SHA-256", "MD5"]` suits PJSIP phones).
+    pub digest_algorithms: Vec<String>,
 }
 
 /// Where files live.
@@ -171,6 +181,10 @@ pub const ENV_KEYS: &[&str] = &[
     "http.tls_cert",
     "http.tls_key",
     "sip.listen",
+    "sip.tls_listen",
+    "sip.tls_cert",
+    "sip.tls_key",
+    "sip.realm",
     "store.url",
     "paths.data_dir",
     "paths.recordings_dir",
@@ -237,9 +251,7 @@ impl Config {
             tls,
             trusted_proxies: r.parsed_list("http.trusted_proxies"),
         };
-        let sip = SipConfig {
-            listen: r.parsed("sip.listen", default_listen(5060)),
-        };
+        let sip = Self::read_sip(r);
         let paths = Paths {
             data_dir: r.string("paths.data_dir", "./data").into(),
             recordings_dir: r.string("paths.recordings_dir", "./recordings").into(),
@@ -295,6 +307,52 @@ impl Config {
             auth,
             demo,
             seed_queues,
+        }
+    }
+
+    fn read_sip(r: &mut Reader) -> SipConfig {
+        let default_listen = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let tls = match (r.opt_string("sip.tls_cert"), r.opt_string("sip.tls_key")) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            (None, None) => None,
+            _ => {
+                r.problem(
+                    "sip.tls_cert",
+                    "sip.tls_cert and sip.tls_key must be given together",
+                );
+                None
+            }
+        };
+        let realm = r.string("sip.realm", "switchyard");
+        if realm.is_empty() || realm.contains(['"', '\\']) || !realm.is_ascii() {
+            r.problem(
+                "sip.realm",
+                "must be non-empty ASCII without quotes or backslashes",
+            );
+        }
+        let mut digest_algorithms: Vec<String> = r.parsed_list("sip.digest_algorithms");
+        if digest_algorithms.is_empty() {
+            digest_algorithms = vec!["MD5".into()];
+        }
+        let known = ["MD5", "SHA-256"];
+        if digest_algorithms
+            .iter()
+            .any(|a| !known.contains(&a.as_str()))
+        {
+            r.problem(
+                "sip.digest_algorithms",
+                "list one or both of \"MD5\" and \"SHA-256\"",
+            );
+        }
+        SipConfig {
+            digest_algorithms,
+            listen: r.parsed("sip.listen", default_listen(5060)),
+            tls_listen: r.parsed("sip.tls_listen", default_listen(5061)),
+            tls,
+            realm,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The demo brokerage, seeded into a store that has no queues yet: teams, agents with skills,
-//! queues, and customers across the four tiers with their account managers.
+//! queues, customers across the four tiers with their account managers, and one station
+//! (SIP device account, SIP user name = login) per agent.
 //!
 //! Passwords are generated, stored hashed and returned once so that start-up can print them;
 //! there is never a fixed well-known password.
@@ -8,10 +9,11 @@ use crate::accounts::{self, AccountError, NewAgent};
 use crate::crm::{self, CrmError, RawCustomer};
 use crate::domain::skill::parse_skill_list;
 use crate::domain::{
-    AgentLogin, Channel, DialPlan, Proficiency, QueueId, QueueName, Role, SkillName, TeamName,
-    Timestamp,
+    AgentLogin, Channel, DialPlan, Proficiency, QueueId, QueueName, Role, SkillName, StationName,
+    TeamName, Timestamp,
 };
 use crate::interaction_log::{Actor, EventBody, InteractionLogHandle, LogError, NewEvent, Subject};
+use crate::stations::{NewStation, StationError};
 use crate::store::agents::Capacity;
 use crate::store::queues::QueueRecord;
 use crate::store::{Db, Mutation, StoreError, WriteItem};
@@ -31,6 +33,9 @@ pub enum SeedError {
     /// The log writer failed.
     #[error(transparent)]
     Log(#[from] LogError),
+    /// A station could not be created.
+    #[error(transparent)]
+    Station(#[from] StationError),
 }
 
 /// A demo sign-in to print once.
@@ -42,6 +47,8 @@ pub struct DemoLogin {
     pub role: String,
     /// The generated password.
     pub password: String,
+    /// The generated SIP password of the agent's station (SIP user name = the login).
+    pub station_password: String,
 }
 
 /// (login, display name, roles, team, skills)
@@ -264,6 +271,7 @@ pub async fn seed(
     db: &Db,
     log: &InteractionLogHandle,
     plan: &DialPlan,
+    realm: &str,
     now: Timestamp,
 ) -> Result<Vec<DemoLogin>, SeedError> {
     let mut logins = Vec::new();
@@ -284,10 +292,18 @@ pub async fn seed(
         } else {
             "agent"
         };
+        let station_password = crate::auth::generate_password().map_err(AccountError::from)?;
+        let station = NewStation {
+            name: StationName::parse(login).expect("demo logins are valid station names"),
+            agent: Some(agent.login.clone()),
+            password: station_password.clone(),
+        };
+        crate::stations::add_station(db, log, station, realm, Actor::System, now).await?;
         logins.push(DemoLogin {
             login: (*login).to_owned(),
             role: role.to_owned(),
             password,
+            station_password,
         });
     }
     for (name, display, channel, team, skills) in QUEUES {

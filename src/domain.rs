@@ -11,6 +11,7 @@ pub mod phone;
 pub mod queue_stats;
 pub mod role;
 pub mod skill;
+pub mod station;
 pub mod time;
 
 pub use channel::{Channel, Direction};
@@ -20,4 +21,5 @@ pub use ids::*;
 pub use phone::{DialPlan, PhoneNumber};
 pub use role::Role;
 pub use skill::{Proficiency, SkillName, SkillRequirement};
+pub use station::StationName;
 pub use time::Timestamp;

@@ -13,6 +13,7 @@ pub mod mutation;
 mod pool;
 pub mod queues;
 pub mod sessions;
+pub mod stations;
 
 pub use mutation::{Mutation, WriteItem};
 pub use pool::{Backend, Db};

@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Transaction};
 
-use crate::domain::{AgentId, CustomerId, SessionId, TeamId, TierRule, Timestamp};
+use crate::domain::{AgentId, CustomerId, SessionId, StationName, TeamId, TierRule, Timestamp};
 use crate::interaction_log::NewEvent;
 
 use super::StoreError;
@@ -11,6 +11,7 @@ use super::agents::{AgentRecord, TeamRecord};
 use super::customers::CustomerRecord;
 use super::queues::QueueRecord;
 use super::sessions::SessionRecord;
+use super::stations::{BindingRecord, StationRecord};
 
 /// One unit of the log writer's work: events and the row changes they imply, committed
 /// atomically. An item whose event carries an idempotency key already stored is skipped whole.
@@ -87,6 +88,15 @@ pub enum Mutation {
         /// When.
         at: Timestamp,
     },
+    /// Insert or update a station and replace its HA1 values.
+    PutStation(Box<StationRecord>),
+    /// Replace a station's registered contacts.
+    PutBindings {
+        /// The station.
+        station: StationName,
+        /// Its live bindings (empty removes all).
+        bindings: Vec<BindingRecord>,
+    },
 }
 
 impl Mutation {
@@ -110,6 +120,10 @@ impl Mutation {
             Mutation::PutSession(s) => super::sessions::put(tx, s).await,
             Mutation::TouchSession { id, at } => super::sessions::touch(tx, *id, *at).await,
             Mutation::RevokeSession { id, at } => super::sessions::revoke(tx, *id, *at).await,
+            Mutation::PutStation(s) => super::stations::put(tx, s).await,
+            Mutation::PutBindings { station, bindings } => {
+                super::stations::put_bindings(tx, station, bindings).await
+            }
         }
     }
 }

@@ -10,3 +10,6 @@ mod server;
 mod store;
 mod support;
 mod tidy;
+mod sip_client;
+mod sip_peers;
+mod sip_wire;

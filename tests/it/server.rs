@@ -26,7 +26,7 @@ fn have(tool: &str) -> bool {
 
 fn config(dir: &Path) -> Config {
     let mut c = Config::parse(
-        "[demo]\nenabled = false\n[http]\nlisten = \"127.0.0.1:0\"\n",
+        "[demo]\nenabled = false\n[http]\nlisten = \"127.0.0.1:0\"\n[sip]\nlisten = \"127.0.0.1:0\"\n",
         &HashMap::new(),
     )
     .expect("config");
