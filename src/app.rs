@@ -68,6 +68,39 @@ pub async fn open_store(
     Ok((db, log, writer))
 }
 
+/// Seeds an empty store (no queues) with the configuration's queues, or the demo brokerage
+/// when the demo is enabled and the configuration seeds none. Returns the demo sign-ins.
+pub async fn seed_if_empty(
+    config: &Config,
+    db: &Db,
+    log: &InteractionLogHandle,
+    now: Timestamp,
+) -> anyhow::Result<Vec<DemoLogin>> {
+    if db.count_queues().await? != 0 {
+        return Ok(Vec::new());
+    }
+    for q in &config.seed_queues {
+        let team = match &q.team {
+            Some(t) => Some(crate::accounts::ensure_team(db, log, t, Actor::System, now).await?),
+            None => None,
+        };
+        demo::put_queue(
+            log,
+            q.name.clone(),
+            &q.display_name,
+            q.channel,
+            team,
+            q.skills.clone(),
+            now,
+        )
+        .await?;
+    }
+    if config.demo && config.seed_queues.is_empty() {
+        return Ok(demo::seed(db, log, &config.site.dial_plan, now).await?);
+    }
+    Ok(Vec::new())
+}
+
 /// Starts the platform and returns once it is listening.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.paths.recordings_dir).with_context(|| {
@@ -84,40 +117,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .filter(|p| !p.is_empty());
     let admin_password =
         crate::accounts::ensure_admin(&db, &log, admin_env.as_deref(), now).await?;
-    let mut notes = StartupNotes {
+    let notes = StartupNotes {
         admin_password,
-        demo_logins: Vec::new(),
+        demo_logins: seed_if_empty(&config, &db, &log, now).await?,
     };
-    if db.count_queues().await? == 0 {
-        for q in &config.seed_queues {
-            let team = match &q.team {
-                Some(t) => {
-                    Some(crate::accounts::ensure_team(&db, &log, t, Actor::System, now).await?)
-                }
-                None => None,
-            };
-            demo::put_queue(
-                &log,
-                q.name.clone(),
-                &q.display_name,
-                q.channel,
-                team,
-                q.skills.clone(),
-                now,
-            )
-            .await?;
-        }
-        if config.demo && config.seed_queues.is_empty() {
-            notes.demo_logins = demo::seed(&db, &log, &config.site.dial_plan, now).await?;
-        }
-    }
+    let flows = crate::ivr_host::start(&config, &db)
+        .await
+        .context("the IVR flows are invalid; the server does not start")?;
     let listener = TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
     let http_addr = listener.local_addr()?;
     let tls_files = config.http.tls.clone();
     let scheme = if tls_files.is_some() { "https" } else { "http" };
-    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics);
+    let config = Arc::new(config);
+    let state = ApiState::new(db.clone(), log, config.clone(), metrics).with_flows(flows.clone());
     let tls = match &tls_files {
         Some(files) => Some(crate::tls::server_config(files)?),
         None => None,
@@ -125,6 +139,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
+    let sighup = crate::ivr_host::reload_on_sighup(flows, config, db.clone(), shutdown.clone());
     let server = tokio::spawn(async move {
         match tls {
             Some(tls) => {
@@ -139,6 +154,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                     .await?
             }
         }
+        sighup.await.context("the flow reload task panicked")?;
         // The router (and its log handle) is gone now: the writer drains and stops.
         writer.await.context("the log writer panicked")?;
         Ok(())

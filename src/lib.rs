@@ -5,18 +5,19 @@
 //! console; recording and the web and email channels feed one unified interaction log.
 //! `docs/ARCHITECTURE.md` is the map. Modules are listed in reading order.
 
-pub mod domain;
-pub mod config;
-pub mod telemetry;
-pub mod interaction_log;
-pub mod store;
-pub mod auth;
-pub mod crm;
 pub mod accounts;
-pub mod sip;
-pub mod ivr;
-pub mod demo;
-pub mod tls;
-pub mod http;
 pub mod app;
+pub mod auth;
 pub mod cli;
+pub mod config;
+pub mod crm;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod interaction_log;
+pub mod ivr;
+pub mod ivr_host;
+pub mod sip;
+pub mod store;
+pub mod telemetry;
+pub mod tls;

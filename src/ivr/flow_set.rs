@@ -8,6 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use jiff::civil::Date;
+
 use super::flow::{Flow, FlowError, FlowErrorKind, parse};
 use super::schedule::{Schedule, ScheduleName};
 use super::validate::{Known, validate};
@@ -29,12 +31,28 @@ impl FlowSet {
         known: &Known<'_>,
         site_schedules: &BTreeMap<ScheduleName, Schedule>,
     ) -> Result<Self, Vec<FlowError>> {
+        Self::check_with_holidays(files, known, site_schedules, &[])
+    }
+
+    /// As [`FlowSet::check`], and every schedule with weekly hours (not `always_open`) is also
+    /// closed on the site's public `holidays` (the business calendar of the configuration).
+    pub fn check_with_holidays<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+        known: &Known<'_>,
+        site_schedules: &BTreeMap<ScheduleName, Schedule>,
+        holidays: &[Date],
+    ) -> Result<Self, Vec<FlowError>> {
         let mut errors = Vec::new();
         let mut parsed = Vec::new();
         for (file, text) in files {
             match parse(file, text) {
                 Ok(mut flow) => {
                     flow.set_site_schedules(site_schedules.clone());
+                    for schedule in flow.schedules.values_mut() {
+                        if !schedule.always_open {
+                            schedule.holidays.extend(holidays.iter().copied());
+                        }
+                    }
                     parsed.push(flow);
                 }
                 Err(e) => errors.extend(e),

@@ -1,0 +1,285 @@
+//! The IVR inside the running platform: loads the flows directory against what exists (queue
+//! names from the store, or from the configuration and the demo data; the site calendar),
+//! reloads it, and runs the simulator against the real customer database and data-dip service.
+//!
+//! Owns the glue between the pure `ivr` core and the store; it must not hold call state, speak
+//! SIP or decide routing. The edges (`cli`, `http`, `app`) call it; it calls none of them.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::domain::queue_stats::{QueueStatsAnswer, QueueStatsRequest};
+use crate::domain::{FlowName, PhoneNumber, QueueName, Timestamp};
+use crate::ivr::flow::Flow;
+use crate::ivr::interpreter::{CustomerProfile, HttpOutcome, LookupKey, LookupOutcome};
+use crate::ivr::loader::{self, FlowLibrary, LoadError, Surroundings};
+use crate::ivr::simulate::{self, Input, Script, Services, Simulation};
+use crate::ivr::value::{Value, VarName};
+use crate::store::customers::CustomerQuery;
+use crate::store::{Db, Page, StoreError};
+
+/// Why flows could not be loaded or simulated.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The flows directory is unreadable or a flow has problems.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The store could not say which queues exist.
+    #[error("cannot read the queues from the store: {0}")]
+    Store(#[from] StoreError),
+    /// The blocking task reading files or simulating died.
+    #[error("the {what} task stopped before finishing")]
+    TaskLost {
+        /// Which task.
+        what: &'static str,
+    },
+    /// No flow has this name.
+    #[error("no flow is named {0}")]
+    UnknownFlow(FlowName),
+}
+
+/// The queue names flows may use: the store's when it has queues, else the configuration's
+/// seed queues (and the demo data's when the demo is enabled and nothing else is seeded).
+pub async fn queue_names(
+    config: &Config,
+    db: Option<&Db>,
+) -> Result<BTreeSet<QueueName>, HostError> {
+    if let Some(db) = db {
+        let stored: BTreeSet<QueueName> = db.queues().await?.into_iter().map(|q| q.name).collect();
+        if !stored.is_empty() {
+            return Ok(stored);
+        }
+    }
+    Ok(seeded_queue_names(config))
+}
+
+/// The queues an empty store would be seeded with (what `serve` seeds on first start).
+#[must_use]
+pub fn seeded_queue_names(config: &Config) -> BTreeSet<QueueName> {
+    let mut out: BTreeSet<QueueName> = config.seed_queues.iter().map(|q| q.name.clone()).collect();
+    if config.demo && config.seed_queues.is_empty() {
+        out.extend(crate::demo::queue_names());
+    }
+    out
+}
+
+/// What the flows of this site may refer to.
+pub async fn surroundings(config: &Config, db: Option<&Db>) -> Result<Surroundings, HostError> {
+    Ok(Surroundings {
+        queues: queue_names(config, db).await?,
+        holidays: config.site.holidays.clone(),
+        schedules: Default::default(),
+    })
+}
+
+/// Reads and checks `dir` (off the async threads).
+pub async fn load_dir(
+    dir: &Path,
+    around: Surroundings,
+) -> Result<crate::ivr::flow_set::FlowSet, HostError> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || loader::load(&dir, &around))
+        .await
+        .map_err(|_| HostError::TaskLost {
+            what: "flow loading",
+        })?
+        .map_err(HostError::from)
+}
+
+/// Loads the configured flows directory for start-up: any problem refuses the start.
+pub async fn start(config: &Config, db: &Db) -> Result<FlowLibrary, HostError> {
+    let around = surroundings(config, Some(db)).await?;
+    let set = load_dir(&config.paths.flows_dir, around).await?;
+    Ok(FlowLibrary::new(config.paths.flows_dir.clone(), set))
+}
+
+/// Reloads the library (SIGHUP or the admin API); the set in force stays on any problem.
+pub async fn reload(
+    library: &FlowLibrary,
+    config: &Config,
+    db: &Db,
+) -> Result<Arc<crate::ivr::flow_set::FlowSet>, HostError> {
+    let around = surroundings(config, Some(db)).await?;
+    let library = library.clone();
+    let result = tokio::task::spawn_blocking(move || library.reload(&around))
+        .await
+        .map_err(|_| HostError::TaskLost {
+            what: "flow reload",
+        })?;
+    match &result {
+        Ok(set) => tracing::info!(flows = set.names().count(), "flows reloaded"),
+        Err(e) => tracing::warn!(error = %e, "flow reload refused; the flows in force stay"),
+    }
+    Ok(result?)
+}
+
+/// Reloads the flows on every `SIGHUP` until `stop` is cancelled (Unix only).
+pub fn reload_on_sighup(
+    library: FlowLibrary,
+    config: Arc<Config>,
+    db: Db,
+    stop: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut hup) = signal(SignalKind::hangup()) else {
+                tracing::warn!("cannot listen for SIGHUP; reload flows through the API");
+                return;
+            };
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    got = hup.recv() => {
+                        if got.is_none() {
+                            return;
+                        }
+                        // A refused reload is logged by `reload`; the old flows keep serving.
+                        let _ = reload(&library, &config, &db).await;
+                    }
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (library, config, db);
+            stop.cancelled().await;
+        }
+    })
+}
+
+/// The simulator's services backed by the store and the real data-dip client. Its methods
+/// block on the runtime, so it runs only inside `spawn_blocking` (see [`simulate`]).
+struct StoreServices {
+    db: Db,
+    runtime: tokio::runtime::Handle,
+}
+
+impl StoreServices {
+    async fn find(&self, key: &LookupKey) -> Result<LookupOutcome, StoreError> {
+        let query = match key {
+            LookupKey::CallerNumber(n) => CustomerQuery {
+                phone: Some(n.clone()),
+                ..CustomerQuery::default()
+            },
+            LookupKey::Account(a) => CustomerQuery {
+                account: Some(a.clone()),
+                ..CustomerQuery::default()
+            },
+        };
+        let mut found = self.db.customers(&query, Page::new(0, 2)).await?;
+        // Two customers sharing a number or an account identify nobody.
+        if found.len() != 1 {
+            return Ok(LookupOutcome::NotFound);
+        }
+        let Some(c) = found.pop() else {
+            return Ok(LookupOutcome::NotFound);
+        };
+        let account_manager = match c.account_manager {
+            Some(id) => self.db.agent(id).await?.map(|a| a.login),
+            None => None,
+        };
+        Ok(LookupOutcome::Found(CustomerProfile {
+            id: c.id,
+            name: c.name,
+            tier: c.tier,
+            account_manager,
+            risk: c.risk_profile,
+        }))
+    }
+}
+
+impl Services for StoreServices {
+    fn lookup(&mut self, key: &LookupKey) -> LookupOutcome {
+        match self.runtime.block_on(self.find(key)) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::warn!(error = %e, "customer lookup failed");
+                LookupOutcome::Failed
+            }
+        }
+    }
+
+    fn http(&mut self, url: &str, params: &[(VarName, Value)]) -> HttpOutcome {
+        // The simulator gives the service the node's default limit; a live call uses the node's.
+        let timeout = std::time::Duration::from_secs(5);
+        self.runtime
+            .block_on(crate::ivr::data_dip::dip(url, params, timeout))
+    }
+
+    fn queue_stats(&mut self, request: &QueueStatsRequest) -> QueueStatsAnswer {
+        // No ACD runs beside the simulator: the queue is known when the store has it, and
+        // nobody is logged in or waiting.
+        let known = self
+            .runtime
+            .block_on(self.db.queues())
+            .map(|qs| qs.iter().any(|q| q.name == request.queue))
+            .unwrap_or(false);
+        QueueStatsAnswer {
+            queue: request.queue.clone(),
+            known,
+            agents_ready: 0,
+            agents_logged_in: 0,
+            waiting: 0,
+            estimated_wait: std::time::Duration::ZERO,
+        }
+    }
+}
+
+/// A simulated call: who calls, when, and what they press.
+#[derive(Debug, Clone)]
+pub struct SimulationRequest {
+    /// The calling number (E.164 or as the site dials it), if presented.
+    pub caller: Option<PhoneNumber>,
+    /// The number dialled (the flow's first number when `None`).
+    pub dialled: Option<String>,
+    /// When the call arrives (now when `None`); converted to the site's local time.
+    pub at: Option<Timestamp>,
+    /// What the caller presses.
+    pub inputs: Vec<Input>,
+}
+
+/// Runs `flow` for `request` against the store (customer lookups) and the real data-dip
+/// services, on a virtual clock.
+pub async fn simulate(
+    flow: Arc<Flow>,
+    request: SimulationRequest,
+    config: &Config,
+    db: &Db,
+) -> Result<Simulation, HostError> {
+    let at = request.at.unwrap_or_else(Timestamp::now);
+    let local_time = jiff::Timestamp::from_millisecond(at.as_millis())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(config.site.time_zone.clone())
+        .datetime();
+    let dialled = request
+        .dialled
+        .or_else(|| flow.numbers.first().map(|(n, _)| n.clone()))
+        .unwrap_or_default();
+    let script = Script {
+        caller: request.caller,
+        dialled,
+        local_time,
+        inputs: request.inputs,
+    };
+    let mut services = StoreServices {
+        db: db.clone(),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    tokio::task::spawn_blocking(move || {
+        simulate::simulate(&flow, &script, &mut services, Instant::now())
+    })
+    .await
+    .map_err(|_| HostError::TaskLost { what: "simulation" })
+}
+
+/// The flow of this name in `library`.
+pub fn flow(library: &FlowLibrary, name: &FlowName) -> Result<Arc<Flow>, HostError> {
+    library
+        .flow(name)
+        .ok_or_else(|| HostError::UnknownFlow(name.clone()))
+}
