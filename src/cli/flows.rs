@@ -42,7 +42,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub caller: Option<String>,
     /// Keys pressed whenever the flow waits for input: `1,#,2`, `123456#`; `-` stays silent once.
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub digits: String,
     /// The number dialled (default: the flow's first number).
     #[arg(long)]

@@ -2,4 +2,5 @@
 
 mod api;
 mod cli;
+mod flows;
 mod server;
