@@ -1,6 +1,7 @@
 //! The IVR inside the running platform: loads the flows directory against what exists (queue
 //! names from the store, or from the configuration and the demo data; the site calendar),
-//! reloads it, and runs the simulator against the real customer database and data-dip service.
+//! reloads it, runs the simulator against the real customer database and data-dip service, and
+//! turns the IVR's log entries into interaction-log events.
 //!
 //! Owns the glue between the pure `ivr` core and the store; it must not hold call state, speak
 //! SIP or decide routing. The edges (`cli`, `http`, `app`) call it; it calls none of them.
@@ -13,8 +14,9 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::domain::queue_stats::{QueueStatsAnswer, QueueStatsRequest};
 use crate::domain::{FlowName, PhoneNumber, QueueName, Timestamp};
+use crate::interaction_log::EventBody;
 use crate::ivr::flow::Flow;
-use crate::ivr::interpreter::{CustomerProfile, HttpOutcome, LookupKey, LookupOutcome};
+use crate::ivr::interpreter::{CustomerProfile, HttpOutcome, IvrLog, LookupKey, LookupOutcome};
 use crate::ivr::loader::{self, FlowLibrary, LoadError, Surroundings};
 use crate::ivr::simulate::{self, Input, Script, Services, Simulation};
 use crate::ivr::value::{Value, VarName};
@@ -282,4 +284,124 @@ pub fn flow(library: &FlowLibrary, name: &FlowName) -> Result<Arc<Flow>, HostErr
     library
         .flow(name)
         .ok_or_else(|| HostError::UnknownFlow(name.clone()))
+}
+
+/// The interaction-log event of an IVR log entry (the call task appends it to the call's
+/// interaction). Masked keys stay `*`, secrets stay `***`, typed-ahead keys carry no value.
+#[must_use]
+pub fn log_event(entry: &IvrLog) -> EventBody {
+    let text = |n: &Option<crate::ivr::flow::NodeId>| n.as_ref().map(ToString::to_string);
+    match entry {
+        IvrLog::Started { flow } => EventBody::IvrStarted {
+            flow: flow.to_string(),
+        },
+        IvrLog::NodeEntered { node, kind } => EventBody::IvrNodeEntered {
+            node: node.to_string(),
+            node_kind: (*kind).to_owned(),
+        },
+        IvrLog::Key { node, key } => EventBody::IvrInput {
+            node: text(node),
+            input: format!("key {key}"),
+        },
+        IvrLog::KeyTypedAhead { node } => EventBody::IvrInput {
+            node: text(node),
+            input: "typed_ahead".into(),
+        },
+        IvrLog::NoInput { node } => EventBody::IvrInput {
+            node: Some(node.to_string()),
+            input: "no_input".into(),
+        },
+        IvrLog::InvalidInput { node } => EventBody::IvrInput {
+            node: Some(node.to_string()),
+            input: "invalid".into(),
+        },
+        IvrLog::VarSet { var, value } => EventBody::IvrVariableSet {
+            var: var.to_string(),
+            value: value.to_string(),
+        },
+        IvrLog::Identified { level } => EventBody::IvrVariableSet {
+            var: "identification".into(),
+            value: level.as_str().to_owned(),
+        },
+        IvrLog::HttpDone { node, outcome } => EventBody::IvrDataDip {
+            node: node.to_string(),
+            outcome: (*outcome).to_owned(),
+        },
+        IvrLog::Ended { how } => EventBody::IvrEnded {
+            how: (*how).to_owned(),
+            node: None,
+        },
+        IvrLog::Aborted { node } => EventBody::IvrEnded {
+            how: "aborted".into(),
+            node: text(node),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DtmfDigit, IdentificationLevel};
+    use crate::ivr::flow::NodeId;
+    use crate::ivr::interpreter::LoggedKey;
+    use crate::ivr::value::SecretDigits;
+
+    fn check(entry: IvrLog, expected_json: &str) {
+        assert_eq!(log_event(&entry).to_json(), expected_json, "{entry:?}");
+    }
+
+    #[test]
+    fn ivr_log_entries_become_interaction_events_without_secrets() {
+        let node = || NodeId::parse("enter_pin").expect("node id");
+        let key = |c| DtmfDigit::from_char(c).expect("a key");
+        check(
+            IvrLog::NodeEntered {
+                node: node(),
+                kind: "collect",
+            },
+            r#"{"kind":"ivr_node_entered","data":{"node":"enter_pin","node_kind":"collect"}}"#,
+        );
+        check(
+            IvrLog::Key {
+                node: Some(node()),
+                key: LoggedKey::Masked,
+            },
+            r#"{"kind":"ivr_input","data":{"node":"enter_pin","input":"key *"}}"#,
+        );
+        check(
+            IvrLog::Key {
+                node: None,
+                key: LoggedKey::Key(key('#')),
+            },
+            r#"{"kind":"ivr_input","data":{"node":null,"input":"key #"}}"#,
+        );
+        check(
+            IvrLog::KeyTypedAhead { node: Some(node()) },
+            r#"{"kind":"ivr_input","data":{"node":"enter_pin","input":"typed_ahead"}}"#,
+        );
+        check(
+            IvrLog::VarSet {
+                var: VarName::parse("pin").expect("var"),
+                value: Value::Secret(SecretDigits::new("123456".into())),
+            },
+            r#"{"kind":"ivr_variable_set","data":{"var":"pin","value":"***"}}"#,
+        );
+        check(
+            IvrLog::Identified {
+                level: IdentificationLevel::Verified,
+            },
+            r#"{"kind":"ivr_variable_set","data":{"var":"identification","value":"verified"}}"#,
+        );
+        check(
+            IvrLog::HttpDone {
+                node: node(),
+                outcome: "timed_out",
+            },
+            r#"{"kind":"ivr_data_dip","data":{"node":"enter_pin","outcome":"timed_out"}}"#,
+        );
+        check(
+            IvrLog::Aborted { node: None },
+            r#"{"kind":"ivr_ended","data":{"how":"aborted","node":null}}"#,
+        );
+    }
 }

@@ -122,6 +122,9 @@ pub(super) struct SimulationView {
     unused_inputs: usize,
     /// The whole report as `switchyard flows simulate` prints it.
     report: String,
+    /// The interaction-log events a live call would record (`{"kind", "data"}`), in order;
+    /// keys of a sensitive collect show as `*` and secrets as `***`.
+    events: Vec<serde_json::Value>,
 }
 
 fn host_error(e: HostError) -> ApiError {
@@ -233,5 +236,10 @@ async fn simulate(
         ended: matches!(sim.outcome, Outcome::Ended(_)),
         unused_inputs: sim.unused_inputs,
         report,
+        events: sim
+            .log
+            .iter()
+            .map(|e| serde_json::to_value(ivr_host::log_event(e)).unwrap_or_default())
+            .collect(),
     }))
 }
