@@ -74,6 +74,7 @@ pub async fn surroundings(config: &Config, db: Option<&Db>) -> Result<Surroundin
         queues: queue_names(config, db).await?,
         holidays: config.site.holidays.clone(),
         schedules: Default::default(),
+        dial_plan: config.site.dial_plan.clone(),
     })
 }
 

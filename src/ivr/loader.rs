@@ -15,10 +15,10 @@ use std::sync::{Arc, RwLock};
 use jiff::civil::Date;
 
 use super::flow::{Flow, FlowError};
-use super::flow_set::FlowSet;
+use super::flow_set::{FlowSet, SiteRules};
 use super::schedule::{Schedule, ScheduleName};
 use super::validate::Known;
-use crate::domain::{FlowName, PromptName, QueueName};
+use crate::domain::{DialPlan, FlowName, PromptName, QueueName};
 
 /// The prompts directory inside a flows directory.
 pub const PROMPTS_DIR: &str = "prompts";
@@ -71,6 +71,8 @@ pub struct Surroundings {
     pub holidays: Vec<Date>,
     /// Schedules defined by the site configuration (they replace flow schedules by name).
     pub schedules: BTreeMap<ScheduleName, Schedule>,
+    /// The site's dial plan, for transfer numbers written without a country code.
+    pub dial_plan: DialPlan,
 }
 
 fn read_err(path: &Path) -> impl FnOnce(io::Error) -> LoadError + '_ {
@@ -132,11 +134,15 @@ pub fn check(dir: &Path, files: &FlowFiles, around: &Surroundings) -> Result<Flo
         schedules: None,
         flows: None,
     };
-    FlowSet::check_with_holidays(
+    let site = SiteRules {
+        schedules: around.schedules.clone(),
+        holidays: around.holidays.clone(),
+        dial_plan: around.dial_plan.clone(),
+    };
+    FlowSet::check_for_site(
         files.flows.iter().map(|(n, t)| (n.as_str(), t.as_str())),
         &known,
-        &around.schedules,
-        &around.holidays,
+        &site,
     )
     .map_err(|errors| LoadError::Invalid {
         dir: dir.to_path_buf(),
@@ -298,6 +304,30 @@ mod tests {
         assert!(got[0].contains("hi.en"), "{got:?}");
         std::fs::write(dir.path().join("prompts/hi.en.wav"), b"RIFF").expect("write");
         assert_eq!(errors_of(load(dir.path(), &around())), Vec::<String>::new());
+    }
+
+    #[test]
+    fn transfer_numbers_are_read_with_the_site_dial_plan() {
+        let flow = "[flow]\nstart = \"t\"\n\n[[node]]\nid = \"t\"\ntype = \"transfer\"\nnumber = \"(020) 7946 0000\"\n";
+        let dir = dir_with(&[("t.toml", flow)]);
+        let uk = DialPlan {
+            country_code: "44".into(),
+            ..DialPlan::default()
+        };
+        let cases = [
+            (DialPlan::default(), "+862079460000"),
+            (uk, "+442079460000"),
+        ];
+        for (plan, expected) in cases {
+            let mut a = around();
+            a.dial_plan = plan;
+            let set = load(dir.path(), &a).expect("valid");
+            let t = set
+                .get(&FlowName::parse("t").expect("name"))
+                .expect("flow t");
+            let shown = format!("{:?}", t.nodes[0].kind);
+            assert!(shown.contains(expected), "{shown}");
+        }
     }
 
     #[test]
