@@ -38,6 +38,8 @@ pub struct Running {
     pub notes: StartupNotes,
     /// The store (for tests and tools).
     pub db: Db,
+    /// The IVR flows in force (reloaded on `SIGHUP` and through the API).
+    pub flows: crate::ivr::loader::FlowLibrary,
     shutdown: CancellationToken,
     server: JoinHandle<anyhow::Result<()>>,
 }
@@ -139,7 +141,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
-    let sighup = crate::ivr_host::reload_on_sighup(flows, config, db.clone(), shutdown.clone());
+    let sighup =
+        crate::ivr_host::reload_on_sighup(flows.clone(), config, db.clone(), shutdown.clone());
     let server = tokio::spawn(async move {
         match tls {
             Some(tls) => {
@@ -164,6 +167,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         scheme,
         notes,
         db,
+        flows,
         shutdown,
         server,
     })

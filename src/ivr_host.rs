@@ -119,18 +119,20 @@ pub async fn reload(
     Ok(result?)
 }
 
-/// Reloads the flows on every `SIGHUP` until `stop` is cancelled (Unix only).
+/// Reloads the flows on every `SIGHUP` until `stop` is cancelled (Unix only). The signal is
+/// registered before this returns, so a `SIGHUP` sent once start-up is over is never missed.
 pub fn reload_on_sighup(
     library: FlowLibrary,
     config: Arc<Config>,
     db: Db,
     stop: tokio_util::sync::CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let Ok(mut hup) = signal(SignalKind::hangup()) else {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let hup = signal(SignalKind::hangup());
+        tokio::spawn(async move {
+            let Ok(mut hup) = hup else {
                 tracing::warn!("cannot listen for SIGHUP; reload flows through the API");
                 return;
             };
@@ -146,13 +148,13 @@ pub fn reload_on_sighup(
                     }
                 }
             }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = (library, config, db);
-            stop.cancelled().await;
-        }
-    })
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (library, config, db);
+        tokio::spawn(async move { stop.cancelled().await })
+    }
 }
 
 /// The simulator's services backed by the store and the real data-dip client. Its methods

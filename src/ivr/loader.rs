@@ -10,9 +10,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use jiff::civil::Date;
+use tokio::sync::watch;
 
 use super::flow::{Flow, FlowError};
 use super::flow_set::{FlowSet, SiteRules};
@@ -159,9 +160,9 @@ pub fn load(dir: &Path, around: &Surroundings) -> Result<FlowSet, LoadError> {
 #[derive(Debug, Clone)]
 pub struct FlowLibrary {
     dir: PathBuf,
-    /// A plain lock: held only to clone or replace an `Arc`, never across I/O or `.await`.
-    /// Readers (new calls, the API) take the `Arc<FlowSet>` and let go at once.
-    current: Arc<RwLock<Arc<FlowSet>>>,
+    /// The set in force. A `watch` cell: readers (new calls, the API) clone the `Arc` out of a
+    /// short borrow, a reload replaces it whole, and anyone may wait for the next reload.
+    current: Arc<watch::Sender<Arc<FlowSet>>>,
 }
 
 impl FlowLibrary {
@@ -170,7 +171,7 @@ impl FlowLibrary {
     pub fn new(dir: PathBuf, set: FlowSet) -> Self {
         Self {
             dir,
-            current: Arc::new(RwLock::new(Arc::new(set))),
+            current: Arc::new(watch::Sender::new(Arc::new(set))),
         }
     }
 
@@ -183,10 +184,7 @@ impl FlowLibrary {
     /// The set in force now.
     #[must_use]
     pub fn current(&self) -> Arc<FlowSet> {
-        match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.current.borrow().clone()
     }
 
     /// The flow of this name in force now (a call keeps the `Arc` for its whole run).
@@ -195,14 +193,17 @@ impl FlowLibrary {
         self.current().get(name)
     }
 
+    /// A receiver that sees every set put in force from now on.
+    #[must_use]
+    pub fn subscribe(&self) -> watch::Receiver<Arc<FlowSet>> {
+        self.current.subscribe()
+    }
+
     /// Reads and checks the directory again; replaces the set in force only when the new one
     /// has no problem (else the old set stays and the problems are returned).
     pub fn reload(&self, around: &Surroundings) -> Result<Arc<FlowSet>, LoadError> {
         let set = Arc::new(load(&self.dir, around)?);
-        match self.current.write() {
-            Ok(mut guard) => *guard = set.clone(),
-            Err(poisoned) => *poisoned.into_inner() = set.clone(),
-        }
+        self.current.send_replace(set.clone());
         Ok(set)
     }
 }
@@ -274,6 +275,7 @@ mod tests {
         let lib = FlowLibrary::new(dir.path().to_path_buf(), set);
         let name = FlowName::parse("a").expect("a flow name");
         let in_call = lib.flow(&name).expect("flow a");
+        let watcher = lib.subscribe();
 
         std::fs::write(
             dir.path().join("a.toml"),
@@ -287,7 +289,13 @@ mod tests {
         ));
 
         std::fs::write(dir.path().join("a.toml"), GOOD.replace("general", "vip")).expect("write");
+        assert_eq!(
+            watcher.has_changed().ok(),
+            Some(false),
+            "a refused reload is no change"
+        );
         lib.reload(&around()).expect("valid again");
+        assert_eq!(watcher.has_changed().ok(), Some(true));
         let fresh = lib.flow(&name).expect("flow a");
         assert!(!Arc::ptr_eq(&fresh, &in_call));
         assert!(format!("{:?}", in_call.nodes[0].kind).contains("general"));

@@ -282,6 +282,35 @@ async fn flows_are_listed_simulated_and_reloaded_over_http() {
     running.stop().await.expect("stops");
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_reloads_the_flows_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let flows = flows_dir(dir.path(), "http://127.0.0.1:9/fep");
+    let running = switchyard::app::start(config(dir.path(), flows.clone()))
+        .await
+        .expect("starts");
+    let mut reloaded = running.flows.subscribe();
+    let extra = "[flow]\nstart = \"q\"\nnumbers = [\"8001\"]\n\n[[node]]\nid = \"q\"\ntype = \"enqueue\"\nqueue = \"wealth\"\n";
+    std::fs::write(flows.join("wealth.toml"), extra).expect("write");
+    let sent = Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    // Another test's server may reload too; wait until this one has the new flow.
+    let wealth = switchyard::domain::FlowName::parse("wealth").expect("name");
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while running.flows.flow(&wealth).is_none() {
+            reloaded.changed().await.expect("the library lives");
+        }
+    })
+    .await
+    .expect("SIGHUP reloads within 20 s");
+    assert!(running.flows.current().for_number("8001").is_some());
+    running.stop().await.expect("stops");
+}
+
 fn switchyard(data: &Path, args: &[&str], path_env: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard"));
     cmd.arg("--data-dir")
