@@ -209,9 +209,12 @@ impl Services for StoreServices {
         }
     }
 
-    fn http(&mut self, url: &str, params: &[(VarName, Value)]) -> HttpOutcome {
-        // The simulator gives the service the node's default limit; a live call uses the node's.
-        let timeout = std::time::Duration::from_secs(5);
+    fn http(
+        &mut self,
+        url: &str,
+        params: &[(VarName, Value)],
+        timeout: std::time::Duration,
+    ) -> HttpOutcome {
         self.runtime
             .block_on(crate::ivr::data_dip::dip(url, params, timeout))
     }
