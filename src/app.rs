@@ -45,6 +45,8 @@ pub struct Running {
     pub notes: StartupNotes,
     /// The store (for tests and tools).
     pub db: Db,
+    /// The IVR flows in force (reloaded on `SIGHUP` and through the API).
+    pub flows: crate::ivr::loader::FlowLibrary,
     shutdown: CancellationToken,
     server: JoinHandle<anyhow::Result<()>>,
 }
@@ -75,6 +77,39 @@ pub async fn open_store(
     Ok((db, log, writer))
 }
 
+/// Seeds an empty store (no queues) with the configuration's queues, or the demo brokerage
+/// when the demo is enabled and the configuration seeds none. Returns the demo sign-ins.
+pub async fn seed_if_empty(
+    config: &Config,
+    db: &Db,
+    log: &InteractionLogHandle,
+    now: Timestamp,
+) -> anyhow::Result<Vec<DemoLogin>> {
+    if db.count_queues().await? != 0 {
+        return Ok(Vec::new());
+    }
+    for q in &config.seed_queues {
+        let team = match &q.team {
+            Some(t) => Some(crate::accounts::ensure_team(db, log, t, Actor::System, now).await?),
+            None => None,
+        };
+        demo::put_queue(
+            log,
+            q.name.clone(),
+            &q.display_name,
+            q.channel,
+            team,
+            q.skills.clone(),
+            now,
+        )
+        .await?;
+    }
+    if config.demo && config.seed_queues.is_empty() {
+        return Ok(demo::seed(db, log, &config.site.dial_plan, &config.sip.realm, now).await?);
+    }
+    Ok(Vec::new())
+}
+
 /// Starts the platform and returns once it is listening.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&config.paths.recordings_dir).with_context(|| {
@@ -91,40 +126,20 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .filter(|p| !p.is_empty());
     let admin_password =
         crate::accounts::ensure_admin(&db, &log, admin_env.as_deref(), now).await?;
-    let mut notes = StartupNotes {
+    let notes = StartupNotes {
         admin_password,
-        demo_logins: Vec::new(),
+        demo_logins: seed_if_empty(&config, &db, &log, now).await?,
     };
-    if db.count_queues().await? == 0 {
-        for q in &config.seed_queues {
-            let team = match &q.team {
-                Some(t) => {
-                    Some(crate::accounts::ensure_team(&db, &log, t, Actor::System, now).await?)
-                }
-                None => None,
-            };
-            demo::put_queue(
-                &log,
-                q.name.clone(),
-                &q.display_name,
-                q.channel,
-                team,
-                q.skills.clone(),
-                now,
-            )
-            .await?;
-        }
-        if config.demo && config.seed_queues.is_empty() {
-            notes.demo_logins =
-                demo::seed(&db, &log, &config.site.dial_plan, &config.sip.realm, now).await?;
-        }
-    }
+    let flows = crate::ivr_host::start(&config, &db)
+        .await
+        .context("the IVR flows are invalid; the server does not start")?;
     let listener = TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
     let http_addr = listener.local_addr()?;
     let tls_files = config.http.tls.clone();
     let scheme = if tls_files.is_some() { "https" } else { "http" };
+    let config = Arc::new(config);
     let tls = match &tls_files {
         Some(files) => Some(crate::tls::server_config(files)?),
         None => None,
@@ -144,9 +159,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let sip =
         crate::sip::service::start(sip_settings, db.clone(), log.clone(), shutdown.clone()).await?;
     let (sip_udp, sip_tcp, sip_tls) = (sip.udp_addr, sip.tcp_addr, sip.tls_addr);
-    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics);
+    let state = ApiState::new(db.clone(), log, config.clone(), metrics).with_flows(flows.clone());
     let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
     let stop = shutdown.clone();
+    let sighup =
+        crate::ivr_host::reload_on_sighup(flows.clone(), config, db.clone(), shutdown.clone());
     let server = tokio::spawn(async move {
         match tls {
             Some(tls) => {
@@ -161,6 +178,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                     .await?
             }
         }
+        sighup.await.context("the flow reload task panicked")?;
         // The router and the SIP service (and their log handles) are gone now: the writer
         // drains and stops.
         sip.stopped().await;
@@ -175,6 +193,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         sip_tls,
         notes,
         db,
+        flows,
         shutdown,
         server,
     })

@@ -1,9 +1,13 @@
 //! The command line. With no command it serves; the other commands work directly on the store
-//! of the data directory (creating and migrating it), with no server running.
+//! of the data directory (creating and migrating it) or on the flows directory, with no server
+//! running.
 
+mod flows;
 mod import;
+mod prompts;
 mod stations;
 
+pub use flows::{FlowsCommand, SimulateArgs};
 pub use stations::StationsCommand;
 
 use std::collections::HashMap;
@@ -56,6 +60,23 @@ pub enum Command {
     /// Import data.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Check and simulate IVR flows.
+    #[command(subcommand)]
+    Flows(FlowsCommand),
+    /// IVR prompt files.
+    #[command(subcommand)]
+    Prompts(PromptsCommand),
+}
+
+/// `prompts ...`
+#[derive(Debug, Subcommand)]
+pub enum PromptsCommand {
+    /// Render the prompt files the flows need and lack, with espeak-ng and sox (8 kHz mono
+    /// 16-bit WAVs under DIR/prompts/); existing files are never changed.
+    Render {
+        /// The flows directory (default: paths.flows_dir, ./ivr_flows).
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Options of `serve`.
@@ -162,6 +183,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Stations(cmd)) => stations::run(&config, cmd).await,
         Some(Command::Import(ImportCommand::Customers { file })) => {
             import::customers(&config, &file).await
+        }
+        Some(Command::Flows(cmd)) => flows::run(&config, cli.data_dir.is_some(), cmd).await,
+        Some(Command::Prompts(PromptsCommand::Render { dir })) => {
+            prompts::render(&dir.unwrap_or_else(|| config.paths.flows_dir.clone())).await
         }
     }
 }

@@ -266,6 +266,11 @@ const CUSTOMERS: &[DemoCustomer] = &[
     ),
 ];
 
+/// The names of the queues the demo brokerage seeds (what the demo flows may use).
+pub fn queue_names() -> impl Iterator<Item = QueueName> {
+    QUEUES.iter().filter_map(|q| QueueName::parse(q.0).ok())
+}
+
 /// Seeds the demo brokerage. Returns the generated sign-ins.
 pub async fn seed(
     db: &Db,

@@ -9,6 +9,7 @@ mod agents;
 mod body;
 mod customers;
 mod error;
+mod flows;
 mod interactions;
 mod meta;
 mod openapi;
@@ -37,6 +38,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(agents::routes());
     all.extend(queues::routes());
     all.extend(interactions::routes());
+    all.extend(flows::routes());
     all
 }
 

@@ -8,6 +8,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::auth::Throttle;
 use crate::config::Config;
 use crate::interaction_log::InteractionLogHandle;
+use crate::ivr::flow_set::FlowSet;
+use crate::ivr::loader::FlowLibrary;
 use crate::store::Db;
 
 /// Shared by every handler. Cheap to clone.
@@ -20,6 +22,8 @@ pub struct ApiState {
     pub(super) throttle: Arc<Mutex<Throttle>>,
     pub(super) metrics: Option<PrometheusHandle>,
     pub(super) started: Instant,
+    /// The IVR flows in force (swapped whole on reload).
+    pub(super) flows: FlowLibrary,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -50,6 +54,14 @@ impl ApiState {
             throttle: Arc::new(Mutex::new(throttle)),
             metrics,
             started: Instant::now(),
+            flows: FlowLibrary::new(config.paths.flows_dir.clone(), FlowSet::default()),
         }
+    }
+
+    /// The same state serving these IVR flows (the start-up set; reloads swap inside it).
+    #[must_use]
+    pub fn with_flows(mut self, flows: FlowLibrary) -> Self {
+        self.flows = flows;
+        self
     }
 }

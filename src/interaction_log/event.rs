@@ -361,6 +361,47 @@ pub enum EventBody {
         /// A short description of the change.
         detail: String,
     },
+    /// A call entered an IVR flow.
+    IvrStarted {
+        /// The flow's name.
+        flow: String,
+    },
+    /// The IVR entered a node.
+    IvrNodeEntered {
+        /// The node's id.
+        node: String,
+        /// Its kind (`menu`, `collect`, ...).
+        node_kind: String,
+    },
+    /// The caller's input as the IVR saw it: `key 1`, `key *` (a masked key of a sensitive
+    /// collect shows `*`), `typed_ahead` (value withheld until taken), `no_input`, `invalid`.
+    IvrInput {
+        /// The node that took or waited for it, if any.
+        node: Option<String>,
+        /// What happened.
+        input: String,
+    },
+    /// The IVR set a variable; secret values are stored as `***`, never their digits.
+    IvrVariableSet {
+        /// The variable.
+        var: String,
+        /// Its value as text.
+        value: String,
+    },
+    /// An `http` node's data dip finished.
+    IvrDataDip {
+        /// The node.
+        node: String,
+        /// `ok`, `failed`, `timed_out` or `bad_field`.
+        outcome: String,
+    },
+    /// The IVR run ended.
+    IvrEnded {
+        /// How (`enqueue`, `transfer`, `hangup`, `caller_hung_up`, `aborted`, ...).
+        how: String,
+        /// The node it stopped at, for an aborted run.
+        node: Option<String>,
+    },
 }
 
 impl EventBody {
@@ -392,6 +433,12 @@ impl EventBody {
             EventBody::LoginThrottled { .. } => "login_throttled",
             EventBody::LoggedOut { .. } => "logged_out",
             EventBody::ConfigurationChanged { .. } => "configuration_changed",
+            EventBody::IvrStarted { .. } => "ivr_started",
+            EventBody::IvrNodeEntered { .. } => "ivr_node_entered",
+            EventBody::IvrInput { .. } => "ivr_input",
+            EventBody::IvrVariableSet { .. } => "ivr_variable_set",
+            EventBody::IvrDataDip { .. } => "ivr_data_dip",
+            EventBody::IvrEnded { .. } => "ivr_ended",
         }
     }
 
@@ -563,6 +610,29 @@ mod tests {
                 segment_kind: SegmentKind::Queue,
                 queue: Some(QueueId::generate()),
                 agent: None,
+            },
+            EventBody::IvrStarted {
+                flow: "brokerage".into(),
+            },
+            EventBody::IvrNodeEntered {
+                node: "main_menu".into(),
+                node_kind: "menu".into(),
+            },
+            EventBody::IvrInput {
+                node: Some("enter_pin".into()),
+                input: "key *".into(),
+            },
+            EventBody::IvrVariableSet {
+                var: "pin".into(),
+                value: "***".into(),
+            },
+            EventBody::IvrDataDip {
+                node: "balance_dip".into(),
+                outcome: "timed_out".into(),
+            },
+            EventBody::IvrEnded {
+                how: "aborted".into(),
+                node: Some("loop".into()),
             },
         ];
         for body in bodies {

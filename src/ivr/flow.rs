@@ -22,7 +22,7 @@ use crate::domain::{DtmfDigit, FlowName, PhoneNumber, PromptName, QueueName, Ski
 
 pub use condition::{Branch, Case, CompareOp, Cond, Condition, Literal, QueueStat};
 pub use error::{FlowError, FlowErrorKind};
-pub use parse::parse;
+pub use parse::{parse, parse_with_plan};
 pub use pattern::DigitPattern;
 
 /// A node's id, unique within its flow (`menu_main`).

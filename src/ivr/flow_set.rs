@@ -8,10 +8,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::flow::{Flow, FlowError, FlowErrorKind, parse};
+use jiff::civil::Date;
+
+use super::flow::{Flow, FlowError, FlowErrorKind, parse_with_plan};
 use super::schedule::{Schedule, ScheduleName};
 use super::validate::{Known, validate};
-use crate::domain::FlowName;
+use crate::domain::{DialPlan, FlowName};
+
+/// What the site configuration imposes on every flow.
+#[derive(Debug, Clone, Default)]
+pub struct SiteRules {
+    /// Named schedules that replace the flows' schedules of the same name.
+    pub schedules: BTreeMap<ScheduleName, Schedule>,
+    /// Public holidays: every schedule with weekly hours is closed on them.
+    pub holidays: Vec<Date>,
+    /// How to read transfer numbers written without a country code.
+    pub dial_plan: DialPlan,
+}
 
 /// Every valid flow of a directory, by name and by dialled number.
 #[derive(Debug, Clone, Default)]
@@ -29,12 +42,33 @@ impl FlowSet {
         known: &Known<'_>,
         site_schedules: &BTreeMap<ScheduleName, Schedule>,
     ) -> Result<Self, Vec<FlowError>> {
+        let site = SiteRules {
+            schedules: site_schedules.clone(),
+            ..SiteRules::default()
+        };
+        Self::check_for_site(files, known, &site)
+    }
+
+    /// As [`FlowSet::check`] under the site's rules: its schedules replace the flows' by name,
+    /// every schedule with weekly hours (not `always_open`) is also closed on its holidays,
+    /// and transfer numbers are read with its dial plan.
+    pub fn check_for_site<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+        known: &Known<'_>,
+        site: &SiteRules,
+    ) -> Result<Self, Vec<FlowError>> {
+        let site_schedules = &site.schedules;
         let mut errors = Vec::new();
         let mut parsed = Vec::new();
         for (file, text) in files {
-            match parse(file, text) {
+            match parse_with_plan(file, text, &site.dial_plan) {
                 Ok(mut flow) => {
                     flow.set_site_schedules(site_schedules.clone());
+                    for schedule in flow.schedules.values_mut() {
+                        if !schedule.always_open {
+                            schedule.holidays.extend(site.holidays.iter().copied());
+                        }
+                    }
                     parsed.push(flow);
                 }
                 Err(e) => errors.extend(e),

@@ -6,7 +6,7 @@
 //! jumps to each timer's deadline; prompts finish at once. Reads no clock and does no I/O.
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use jiff::civil::DateTime;
 
@@ -26,8 +26,8 @@ pub const MAX_EVENTS: usize = 10_000;
 pub trait Services {
     /// Answers a customer lookup.
     fn lookup(&mut self, key: &LookupKey) -> LookupOutcome;
-    /// Answers a data dip.
-    fn http(&mut self, url: &str, params: &[(VarName, Value)]) -> HttpOutcome;
+    /// Answers a data dip that may take at most `timeout`.
+    fn http(&mut self, url: &str, params: &[(VarName, Value)], timeout: Duration) -> HttpOutcome;
     /// Answers a queue-statistics request.
     fn queue_stats(&mut self, request: &QueueStatsRequest) -> QueueStatsAnswer;
 }
@@ -188,8 +188,12 @@ impl Driver {
                 let outcome = services.lookup(&key);
                 self.answers.push(IvrEvent::LookupResult(outcome));
             }
-            IvrAction::Http { url, params, .. } => {
-                let outcome = services.http(&url, &params);
+            IvrAction::Http {
+                url,
+                params,
+                timeout,
+            } => {
+                let outcome = services.http(&url, &params, timeout);
                 self.answers.push(IvrEvent::HttpResult(outcome));
             }
             IvrAction::QueueStats(request) => {

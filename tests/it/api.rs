@@ -165,13 +165,16 @@ fn sample_body(method: &Method, path: &str) -> Option<Value> {
             json!({"customer": "01a20906-d433-70c0-b194-f5360be68fae", "title": "t"})
         }
         ("PATCH", "/api/v1/cases/{id}") => json!({"status": "closed"}),
+        ("POST", "/api/v1/flows/{name}/simulate") => json!({"digits": "1"}),
         _ => return None,
     };
     Some(body)
 }
 
 fn concrete(path: &str, id: &str) -> String {
-    path.replace("{id}", id).replace("{login}", "nobody.here")
+    path.replace("{id}", id)
+        .replace("{login}", "nobody.here")
+        .replace("{name}", id)
 }
 
 #[tokio::test]
@@ -289,7 +292,11 @@ async fn every_route_with_a_body_answers_400_naming_the_field() {
         .iter()
         .filter(|r| sample_body(r.method(), r.path()).is_some())
     {
-        let path = r.path().replace("{id}", &cid).replace("{login}", "agent.a");
+        let path = r
+            .path()
+            .replace("{id}", &cid)
+            .replace("{login}", "agent.a")
+            .replace("{name}", "brokerage");
         let (status, body) = api
             .as_(
                 "root",

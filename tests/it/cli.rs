@@ -47,6 +47,8 @@ fn help_names_every_command() {
         "migrate",
         "agents",
         "import",
+        "flows",
+        "prompts",
         "--config",
         "--data-dir",
     ] {

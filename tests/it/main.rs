@@ -6,10 +6,11 @@
 mod api;
 mod cli;
 mod durability;
+mod flows;
 mod server;
-mod store;
-mod support;
-mod tidy;
 mod sip_client;
 mod sip_peers;
 mod sip_wire;
+mod store;
+mod support;
+mod tidy;

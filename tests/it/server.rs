@@ -32,6 +32,9 @@ fn config(dir: &Path) -> Config {
     .expect("config");
     c.paths.data_dir = dir.join("data");
     c.paths.recordings_dir = dir.join("recordings");
+    // No demo queues: the shipped flows would not validate, so serve no flows.
+    c.paths.flows_dir = dir.join("flows");
+    std::fs::create_dir_all(&c.paths.flows_dir).expect("an empty flows directory");
     c
 }
 

@@ -21,6 +21,9 @@ pub(crate) fn config(dir: &Path) -> Config {
     .expect("config");
     c.paths.data_dir = dir.join("data");
     c.paths.recordings_dir = dir.join("recordings");
+    // No queues are seeded, so the demo flows (which name the demo queues) stay out.
+    c.paths.flows_dir = dir.join("flows");
+    std::fs::create_dir_all(&c.paths.flows_dir).expect("an empty flows directory");
     c
 }
 

@@ -16,7 +16,7 @@ use super::{
     Flow, FlowError, FlowErrorKind, Literal, Node, NodeId, NodeKind, Pos, Priority, PromptDecl,
     PromptRef, QueueRef, Ref, Voicemail,
 };
-use crate::domain::{FlowName, PromptName, QueueName};
+use crate::domain::{DialPlan, FlowName, PromptName, QueueName};
 use crate::ivr::say::Language;
 use crate::ivr::schedule::{self, DayOfWeek, Schedule, ScheduleName, WeeklyHours};
 use crate::ivr::value::VarName;
@@ -26,8 +26,15 @@ mod nodes;
 type Item<'i> = Spanned<DeValue<'i>>;
 
 /// Parses one flow file. `file` is the file name (`brokerage.toml`); its stem is the flow name.
+/// Transfer numbers are read with the default dial plan (mainland China).
 pub fn parse(file: &str, text: &str) -> Result<Flow, Vec<FlowError>> {
-    let mut p = Parser::new(file, text);
+    parse_with_plan(file, text, &DialPlan::default())
+}
+
+/// As [`parse`], reading transfer numbers written without a country code under `plan` (the
+/// site's dial plan).
+pub fn parse_with_plan(file: &str, text: &str, plan: &DialPlan) -> Result<Flow, Vec<FlowError>> {
+    let mut p = Parser::new(file, text, plan.clone());
     let (doc, syntax) = DeTable::parse_recoverable(text);
     for e in syntax {
         let pos = p.pos(e.span().map_or(0, |s| s.start));
@@ -62,6 +69,7 @@ struct Parser {
     char_cols: Vec<(usize, u32)>,
     errors: Vec<FlowError>,
     node: Option<NodeId>,
+    dial_plan: DialPlan,
 }
 
 fn kind_of(v: &DeValue<'_>) -> &'static str {
@@ -77,7 +85,7 @@ fn kind_of(v: &DeValue<'_>) -> &'static str {
 }
 
 impl Parser {
-    fn new(file: &str, text: &str) -> Self {
+    fn new(file: &str, text: &str, dial_plan: DialPlan) -> Self {
         let mut line_starts = vec![0];
         let mut char_cols = Vec::new();
         let mut col = 1u32;
@@ -96,6 +104,7 @@ impl Parser {
             char_cols,
             errors: Vec::new(),
             node: None,
+            dial_plan,
         }
     }
 

@@ -32,7 +32,12 @@ impl Services for Directory {
             .map_or(LookupOutcome::NotFound, LookupOutcome::Found)
     }
 
-    fn http(&mut self, _url: &str, params: &[(VarName, Value)]) -> HttpOutcome {
+    fn http(
+        &mut self,
+        _url: &str,
+        params: &[(VarName, Value)],
+        _timeout: std::time::Duration,
+    ) -> HttpOutcome {
         self.http_calls.push(
             params
                 .iter()

@@ -4,8 +4,8 @@ use toml::de::DeValue;
 
 use super::{Obj, Parser};
 use crate::domain::{
-    DialPlan, DtmfDigit, FlowName, IdentificationLevel, PhoneNumber, Proficiency, QueueName,
-    SkillName, SkillRequirement, Tier,
+    DtmfDigit, FlowName, IdentificationLevel, PhoneNumber, Proficiency, QueueName, SkillName,
+    SkillRequirement, Tier,
 };
 use crate::ivr::flow::{
     Assignment, Branch, Callback, Case, Collect, CompareOp, Cond, Condition, DigitPattern, Enqueue,
@@ -486,7 +486,7 @@ impl Parser {
                     return None;
                 }
             },
-            (None, Some((n, pos))) => match PhoneNumber::parse(n, &DialPlan::default()) {
+            (None, Some((n, pos))) => match PhoneNumber::parse(n, &self.dial_plan) {
                 Ok(number) => TransferTarget::Number(number),
                 Err(_) => {
                     self.invalid(pos, "number", n, "a phone number");
