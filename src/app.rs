@@ -117,7 +117,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let http_addr = listener.local_addr()?;
     let tls_files = config.http.tls.clone();
     let scheme = if tls_files.is_some() { "https" } else { "http" };
-    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics);
+    let acd = crate::acd_bridge::start(&db, log.clone(), Timestamp::now())
+        .await
+        .context("cannot start the ACD")?;
+    let acd_logger = acd.logger;
+    let state = ApiState::new(db.clone(), log, Arc::new(config), metrics).with_acd(acd.handle);
     let tls = match &tls_files {
         Some(files) => Some(crate::tls::server_config(files)?),
         None => None,
@@ -139,6 +143,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                     .await?
             }
         }
+        // The router (and its ACD handle) is gone now: the ACD's events are committed.
+        acd_logger.await.context("the ACD event logger panicked")?;
         // The router (and its log handle) is gone now: the writer drains and stops.
         writer.await.context("the log writer panicked")?;
         Ok(())

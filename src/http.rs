@@ -5,6 +5,7 @@
 //! Handlers call services and read the store; they hold no business rules. Every error goes
 //! through `ApiError`.
 
+mod acd;
 mod agents;
 mod body;
 mod customers;
@@ -37,6 +38,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(agents::routes());
     all.extend(queues::routes());
     all.extend(interactions::routes());
+    all.extend(acd::routes());
     all
 }
 

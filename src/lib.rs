@@ -6,6 +6,8 @@
 //! `docs/ARCHITECTURE.md` is the map. Modules are listed in reading order.
 
 pub mod accounts;
+pub mod acd;
+pub mod acd_bridge;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -16,7 +18,6 @@ pub mod domain;
 pub mod http;
 pub mod interaction_log;
 pub mod ivr;
-pub mod acd;
 pub mod sip;
 pub mod store;
 pub mod telemetry;

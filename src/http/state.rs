@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::acd::AcdHandle;
 use crate::auth::Throttle;
 use crate::config::Config;
 use crate::interaction_log::InteractionLogHandle;
@@ -20,6 +21,8 @@ pub struct ApiState {
     pub(super) throttle: Arc<Mutex<Throttle>>,
     pub(super) metrics: Option<PrometheusHandle>,
     pub(super) started: Instant,
+    /// The ACD service, when running (tests of other resources may go without it).
+    pub(super) acd: Option<AcdHandle>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -50,6 +53,14 @@ impl ApiState {
             throttle: Arc::new(Mutex::new(throttle)),
             metrics,
             started: Instant::now(),
+            acd: None,
         }
+    }
+
+    /// The same state with the ACD service's handle.
+    #[must_use]
+    pub fn with_acd(mut self, acd: AcdHandle) -> Self {
+        self.acd = Some(acd);
+        self
     }
 }
