@@ -3,6 +3,7 @@
 //! the store on SQLite and PostgreSQL (`store`) and the log's durability across a killed
 //! process (`durability`). Shared helpers live in `support`.
 
+mod acd_api;
 mod api;
 mod cli;
 mod durability;
