@@ -13,7 +13,7 @@ pub mod log;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::acd::{
@@ -72,6 +72,9 @@ pub struct AcdBridge {
     pub recovery: Recovery,
     /// Ends once every handle is gone and every event has been committed.
     pub logger: JoinHandle<()>,
+    /// How many ACD events the logger has committed so far (a flush point: wait until it
+    /// reaches the number of events seen on `AcdHandle::subscribe`).
+    pub committed: watch::Receiver<u64>,
 }
 
 fn strategy(word: &str) -> Strategy {
@@ -191,7 +194,8 @@ pub async fn start(
         }
     }
     let (tx, rx) = mpsc::channel(1024);
-    let logger = tokio::spawn(forward(rx, log.clone()));
+    let (count, committed) = watch::channel(0);
+    let logger = tokio::spawn(forward(rx, log.clone(), count));
     let handle = crate::acd::spawn(config, wall_now, stats, tx);
     sync(db, &handle).await?;
     let channels: BTreeMap<QueueId, Channel> = db
@@ -205,11 +209,16 @@ pub async fn start(
         handle,
         recovery,
         logger,
+        committed,
     })
 }
 
 /// Commits ACD events in batches, in order; each batch is awaited until durable.
-async fn forward(mut rx: mpsc::Receiver<AcdEvent>, log: InteractionLogHandle) {
+async fn forward(
+    mut rx: mpsc::Receiver<AcdEvent>,
+    log: InteractionLogHandle,
+    committed: watch::Sender<u64>,
+) {
     while let Some(first) = rx.recv().await {
         let mut events = vec![log::to_log_event(&first)];
         while events.len() < 256 {
@@ -218,12 +227,16 @@ async fn forward(mut rx: mpsc::Receiver<AcdEvent>, log: InteractionLogHandle) {
                 Err(_) => break,
             }
         }
+        let n = u64::try_from(events.len()).unwrap_or(u64::MAX);
         let item = WriteItem {
             events,
             mutations: Vec::new(),
         };
-        if let Err(e) = log.commit(item).await {
-            tracing::error!(error = %e, "ACD events could not be written to the interaction log");
+        match log.commit(item).await {
+            Ok(_) => committed.send_modify(|c| *c += n),
+            Err(e) => {
+                tracing::error!(error = %e, "ACD events could not be written to the interaction log");
+            }
         }
     }
 }

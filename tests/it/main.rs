@@ -4,6 +4,7 @@
 //! process (`durability`). Shared helpers live in `support`.
 
 mod acd_api;
+mod acd_crash;
 mod api;
 mod cli;
 mod durability;
