@@ -9,6 +9,7 @@
 //! the ACD by tier, so the tier table alone sets the order.
 
 pub mod log;
+pub mod settings;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -49,6 +50,9 @@ pub enum AcdBridgeError {
     /// The ACD refused the stored configuration or a restored contact.
     #[error("the ACD refused the stored state: {0}")]
     Acd(#[from] AcdServiceError),
+    /// A stored escalation step cannot be read.
+    #[error(transparent)]
+    Steps(#[from] settings::StepTextError),
     /// The interaction log writer has stopped.
     #[error("the interaction log writer has stopped")]
     LogClosed,
@@ -139,6 +143,25 @@ pub fn agent_profile(a: &AgentRecord, teams: &HashMap<TeamId, TeamName>) -> Agen
     }
 }
 
+/// Every stored queue with its stored ACD settings (defaults where none are stored).
+pub async fn queue_configs(db: &Db) -> Result<Vec<QueueConfig>, AcdBridgeError> {
+    let settings: HashMap<QueueId, _> = db
+        .queue_acd_settings()
+        .await?
+        .into_iter()
+        .map(|r| (r.queue, r))
+        .collect();
+    let mut out = Vec::new();
+    for q in db.queues().await? {
+        let mut c = queue_config(&q);
+        if let Some(r) = settings.get(&q.id) {
+            settings::apply(&mut c, r)?;
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
 /// ACD-wide settings from the store's skill catalogue.
 pub async fn acd_config(db: &Db) -> Result<AcdConfig, AcdBridgeError> {
     let reason_codes = DEFAULT_REASON_CODES
@@ -165,8 +188,7 @@ pub async fn sync(db: &Db, acd: &AcdHandle) -> Result<(), AcdBridgeError> {
     }
     acd.set_known_skills(db.skills().await?.into_iter().collect())
         .await?;
-    let queues: Vec<QueueConfig> = db.queues().await?.iter().map(queue_config).collect();
-    acd.configure_queues(queues).await?;
+    acd.configure_queues(queue_configs(db).await?).await?;
     Ok(())
 }
 

@@ -95,7 +95,9 @@ fn overflow_word(t: OverflowTarget) -> String {
     }
 }
 
-fn action_word(a: &EscalationAction) -> String {
+/// The stable word for an escalation action (`relax_proficiency:2`, `overflow:voicemail`).
+#[must_use]
+pub fn action_word(a: &EscalationAction) -> String {
     match a {
         EscalationAction::RelaxProficiency { by } => format!("relax_proficiency:{by}"),
         EscalationAction::WidenGroups(g) => format!(

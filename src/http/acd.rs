@@ -32,8 +32,11 @@ use super::session::Caller;
 use super::state::ApiState;
 use super::view::time;
 
+mod settings;
+
 pub(super) fn routes() -> Vec<Route> {
-    vec![
+    let mut all = settings::routes();
+    all.extend([
         Route::put("/api/v1/agents/{login}/state", put_state)
             .summary("Set an agent's presence (itself, or a supervisor for their teams' agents)")
             .body::<StateBody>()
@@ -41,7 +44,8 @@ pub(super) fn routes() -> Vec<Route> {
         Route::get("/api/v1/acd/events", events)
             .summary("Live ACD events for supervisors (server-sent events, one JSON object each)")
             .access(Access::Supervisor),
-    ]
+    ]);
+    all
 }
 
 fn ms(d: Duration) -> u64 {

@@ -49,6 +49,7 @@ async fn site() -> Site {
     let (log, _writer) = InteractionLogHandle::spawn(db.clone());
     let now = Timestamp::now();
     let people = [
+        ("root", "admin", "team-a", "equities:1"),
         ("sup.a", "agent,supervisor", "team-a", "equities:5"),
         ("agent.a", "agent", "team-a", "equities:7"),
         ("agent.b", "agent", "team-b", "equities:2"),
@@ -376,4 +377,70 @@ async fn supervisors_get_a_live_stream_and_agents_do_not() {
     let text = String::from_utf8_lossy(&frame);
     assert!(text.contains("event: acd"), "{text}");
     assert!(text.contains("acd_presence_changed"), "{text}");
+}
+
+#[tokio::test]
+async fn queue_acd_settings_are_validated_stored_and_audited() {
+    let s = site().await;
+    let (status, q2) = s
+        .call(
+            "root",
+            Method::POST,
+            "/api/v1/queues",
+            Some(json!({"name": "trading2", "channel": "chat"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{q2}");
+    let q1 = s.queue.clone();
+    let q2 = q2["id"].as_str().expect("id").to_owned();
+    let path = |q: &str| format!("/api/v1/queues/{q}/acd");
+    let overflow = |target: &str| {
+        json!({"offer_timeout_s": 15, "wrap_up_s": 30, "steps": [
+            {"after_s": 30, "action": "relax_proficiency", "by": 2},
+            {"after_s": 90, "action": "overflow", "target": target}]})
+    };
+    let (status, _) = s
+        .raw("agent.a", Method::PUT, &path(&q1), Some("{".into()))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "authorization before the body"
+    );
+    let (status, body) = s
+        .call("root", Method::PUT, &path(&q1), Some(overflow("trading2")))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = s
+        .call("root", Method::PUT, &path(&q2), Some(overflow("trading")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "steps");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(message.contains("overflow loop"), "{message}");
+    let (status, body) = s
+        .call("root", Method::PUT, &path(&q2), Some(overflow("nowhere")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "steps[1].target");
+    let (status, body) = s
+        .call(
+            "root",
+            Method::PUT,
+            &path(&q2),
+            Some(json!({"offer_timeout_s": 0, "wrap_up_s": 30})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "offer_timeout_s");
+    let stored = s.db.queue_acd_settings().await.expect("settings");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].offer_timeout_ms, 15_000);
+    assert_eq!(
+        stored[0].steps,
+        format!("30000 relax_proficiency:2;90000 overflow:queue:{q2}")
+    );
+    let audit = s.db.events_of(Subject::Audit).await.expect("audit");
+    assert!(audit.iter().any(|e| matches!(&e.body,
+        EventBody::ConfigurationChanged { what, .. } if what == "queue trading acd settings")));
 }
