@@ -139,6 +139,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let http_addr = listener.local_addr()?;
     let tls_files = config.http.tls.clone();
     let scheme = if tls_files.is_some() { "https" } else { "http" };
+    let acd = crate::acd_bridge::start(&db, log.clone(), Timestamp::now())
+        .await
+        .context("cannot start the ACD")?;
+    let acd_logger = acd.logger;
     let config = Arc::new(config);
     let tls = match &tls_files {
         Some(files) => Some(crate::tls::server_config(files)?),
@@ -159,7 +163,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let sip =
         crate::sip::service::start(sip_settings, db.clone(), log.clone(), shutdown.clone()).await?;
     let (sip_udp, sip_tcp, sip_tls) = (sip.udp_addr, sip.tcp_addr, sip.tls_addr);
-    let state = ApiState::new(db.clone(), log, config.clone(), metrics).with_flows(flows.clone());
+    let state = ApiState::new(db.clone(), log, config.clone(), metrics)
+        .with_flows(flows.clone())
+        .with_acd(acd.handle);
     let app = http::router(state).into_make_service_with_connect_info::<http::PeerAddr>();
     let stop = shutdown.clone();
     let sighup =
@@ -179,6 +185,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             }
         }
         sighup.await.context("the flow reload task panicked")?;
+        // The router (and its ACD handle) is gone now: the ACD's events are committed.
+        acd_logger.await.context("the ACD event logger panicked")?;
         // The router and the SIP service (and their log handles) are gone now: the writer
         // drains and stops.
         sip.stopped().await;

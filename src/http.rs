@@ -5,6 +5,7 @@
 //! Handlers call services and read the store; they hold no business rules. Every error goes
 //! through `ApiError`.
 
+mod acd;
 mod agents;
 mod body;
 mod customers;
@@ -39,6 +40,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(queues::routes());
     all.extend(interactions::routes());
     all.extend(flows::routes());
+    all.extend(acd::routes());
     all
 }
 

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod acd;
+pub mod acd_bridge;
 pub mod app;
 pub mod auth;
 pub mod cli;

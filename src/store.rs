@@ -5,6 +5,7 @@
 //! the interaction log writer, which commits them in groups; reads are plain queries on the
 //! pool. No business decisions are made here.
 
+pub mod acd;
 pub mod agents;
 pub mod customers;
 pub mod events;

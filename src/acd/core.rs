@@ -309,6 +309,11 @@ impl AcdCore {
         Ok(self.with_fired(events))
     }
 
+    /// Replaces the skill catalogue that `configure_queues` checks against.
+    pub fn set_known_skills(&mut self, skills: BTreeSet<SkillName>) {
+        self.config.known_skills = skills;
+    }
+
     /// Adds an agent (logged out) or updates its profile (skills, groups, membership,
     /// capacity); a logged-in agent keeps its presence and contacts.
     pub fn upsert_agent(&mut self, now: Timestamp, profile: AgentProfile) -> Vec<AcdEvent> {

@@ -8,13 +8,16 @@
 //! so the core's time never jumps backwards and `#[tokio::test(start_paused = true)]`
 //! controls it all. It makes no routing decision of its own.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 
 use crate::domain::queue_stats::{QueueStatsAnswer, QueueStatsRequest};
-use crate::domain::{AgentId, AgentLogin, InteractionId, OfferId, QueueId, Tier, Timestamp};
+use crate::domain::{
+    AgentId, AgentLogin, InteractionId, OfferId, QueueId, SkillName, Tier, Timestamp,
+};
 
 use super::agent::{AgentProfile, Presence};
 use super::core::{AcdConfig, AcdCore, AcdError, NewContact};
@@ -65,6 +68,7 @@ enum Command {
     ContactEnded(AgentId, InteractionId, Reply<()>),
     WrapUpDone(AgentId, InteractionId, Reply<()>),
     StartDay(Timestamp, Reply<()>),
+    KnownSkills(BTreeSet<SkillName>, Reply<()>),
     QueueStats(QueueStatsRequest, oneshot::Sender<QueueStatsAnswer>),
     Queue(QueueId, oneshot::Sender<Option<QueueReport>>),
     Queues(oneshot::Sender<Vec<QueueReport>>),
@@ -223,6 +227,10 @@ impl Service {
                 self.stats.start_day(t);
                 (Ok(Vec::new()), r)
             }
+            Command::KnownSkills(skills, r) => {
+                core.set_known_skills(skills);
+                (Ok(Vec::new()), r)
+            }
             Command::QueueStats(q, r) => {
                 let _ = r.send(core.answer_queue_stats(&q, now, &self.stats));
                 return;
@@ -365,6 +373,15 @@ impl AcdHandle {
     /// A new statistics day starts at `day_start`.
     pub async fn start_day(&self, day_start: Timestamp) -> Result<(), AcdServiceError> {
         self.command(|r| Command::StartDay(day_start, r)).await
+    }
+
+    /// Replaces the skill catalogue queues are checked against (skills appear as agents get
+    /// them); takes effect at the next `configure_queues`.
+    pub async fn set_known_skills(
+        &self,
+        skills: BTreeSet<SkillName>,
+    ) -> Result<(), AcdServiceError> {
+        self.command(|r| Command::KnownSkills(skills, r)).await
     }
 
     /// The IVR's question about a queue.

@@ -17,6 +17,7 @@ use crate::interaction_log::{EventBody, NewEvent, Subject};
 use crate::store::agents::{AgentRecord, Capacity};
 use crate::store::{Mutation, WriteItem};
 
+use super::acd::{AgentWithLive, agent_live, agent_with_live, resync};
 use super::body::{ApiJson, path_id};
 use super::error::ApiError;
 use super::route::{Access, Route};
@@ -28,7 +29,7 @@ pub(super) fn routes() -> Vec<Route> {
     vec![
         Route::get("/api/v1/agents", list).summary("Agents the caller may see (admins: all; supervisors: their teams; agents: themselves)").answers::<Vec<AgentView>>(),
         Route::post("/api/v1/agents", create).summary("Create an agent account").access(Access::Admin).body::<AgentBody>().answers::<AgentView>().status(201),
-        Route::get("/api/v1/agents/{login}", get_one).summary("One agent").answers::<AgentView>(),
+        Route::get("/api/v1/agents/{login}", get_one).summary("One agent, with its live ACD state: presence, since when, current contacts").answers::<AgentWithLive>(),
         Route::patch("/api/v1/agents/{login}", update)
             .summary("Change an agent's name, team, skills, capacity (roles: admins only)")
             .access(Access::Supervisor)
@@ -118,7 +119,7 @@ async fn get_one(
     State(state): State<ApiState>,
     caller: Caller,
     Path(login): Path<String>,
-) -> Result<Json<AgentView>, ApiError> {
+) -> Result<Json<AgentWithLive>, ApiError> {
     let a = load(&state, &login).await?;
     if !may_see(&caller, &a) {
         return Err(ApiError::Forbidden(format!(
@@ -126,7 +127,8 @@ async fn get_one(
             a.login
         )));
     }
-    Ok(Json(agent_view(&a)))
+    let live = agent_live(&state, &a.login).await?;
+    Ok(Json(agent_with_live(agent_view(&a), live)))
 }
 
 async fn create(
@@ -164,6 +166,7 @@ async fn create(
     };
     let a =
         accounts::add_agent(&state.db, &state.log, new, caller.actor(), Timestamp::now()).await?;
+    resync(&state).await?;
     Ok((StatusCode::CREATED, Json(agent_view(&a))))
 }
 
@@ -253,6 +256,7 @@ async fn update(
         mutations: vec![Mutation::PutAgent(Box::new(new.clone()))],
     };
     state.log.commit(item).await?;
+    resync(&state).await?;
     Ok(Json(agent_view(&new)))
 }
 

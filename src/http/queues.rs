@@ -14,6 +14,7 @@ use crate::interaction_log::{EventBody, NewEvent, Subject};
 use crate::store::queues::QueueRecord;
 use crate::store::{Mutation, WriteItem};
 
+use super::acd::{QueueWithLive, all_queues_live, queue_live, resync, with_live};
 use super::body::{ApiJson, path_id};
 use super::error::ApiError;
 use super::route::{Access, Route};
@@ -32,8 +33,8 @@ pub(super) const STRATEGIES: [&str; 4] = [
 pub(super) fn routes() -> Vec<Route> {
     vec![
         Route::get("/api/v1/queues", list)
-            .summary("Every queue's configuration")
-            .answers::<Vec<QueueView>>(),
+            .summary("Every queue's configuration and live statistics")
+            .answers::<Vec<QueueWithLive>>(),
         Route::post("/api/v1/queues", create)
             .summary("Create a queue")
             .access(Access::Admin)
@@ -41,8 +42,8 @@ pub(super) fn routes() -> Vec<Route> {
             .answers::<QueueView>()
             .status(201),
         Route::get("/api/v1/queues/{id}", get_one)
-            .summary("One queue's configuration")
-            .answers::<QueueView>(),
+            .summary("One queue's configuration, live statistics and waiting contacts (position, estimated wait)")
+            .answers::<QueueWithLive>(),
         Route::put("/api/v1/queues/{id}", replace)
             .summary("Change a queue (admins; supervisors for their teams' queues)")
             .access(Access::Supervisor)
@@ -170,15 +171,22 @@ async fn save(
         mutations: vec![Mutation::PutQueue(Box::new(q.clone()))],
     };
     state.log.commit(item).await?;
-    Ok(())
+    resync(state).await
 }
 
 async fn list(
     State(state): State<ApiState>,
     _caller: Caller,
-) -> Result<Json<Vec<QueueView>>, ApiError> {
+) -> Result<Json<Vec<QueueWithLive>>, ApiError> {
+    let mut live = all_queues_live(&state).await?;
     Ok(Json(
-        state.db.queues().await?.iter().map(queue_view).collect(),
+        state
+            .db
+            .queues()
+            .await?
+            .iter()
+            .map(|q| with_live(queue_view(q), live.remove(&q.id)))
+            .collect(),
     ))
 }
 
@@ -195,8 +203,10 @@ async fn get_one(
     State(state): State<ApiState>,
     _caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<QueueView>, ApiError> {
-    Ok(Json(queue_view(&load(&state, &id).await?)))
+) -> Result<Json<QueueWithLive>, ApiError> {
+    let q = load(&state, &id).await?;
+    let live = queue_live(&state, q.id).await?;
+    Ok(Json(with_live(queue_view(&q), live)))
 }
 
 async fn create(

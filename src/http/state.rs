@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::acd::AcdHandle;
 use crate::auth::Throttle;
 use crate::config::Config;
 use crate::interaction_log::InteractionLogHandle;
@@ -24,6 +25,8 @@ pub struct ApiState {
     pub(super) started: Instant,
     /// The IVR flows in force (swapped whole on reload).
     pub(super) flows: FlowLibrary,
+    /// The ACD service, when running (tests of other resources may go without it).
+    pub(super) acd: Option<AcdHandle>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -55,6 +58,7 @@ impl ApiState {
             metrics,
             started: Instant::now(),
             flows: FlowLibrary::new(config.paths.flows_dir.clone(), FlowSet::default()),
+            acd: None,
         }
     }
 
@@ -62,6 +66,13 @@ impl ApiState {
     #[must_use]
     pub fn with_flows(mut self, flows: FlowLibrary) -> Self {
         self.flows = flows;
+        self
+    }
+
+    /// The same state with the ACD service's handle.
+    #[must_use]
+    pub fn with_acd(mut self, acd: AcdHandle) -> Self {
+        self.acd = Some(acd);
         self
     }
 }

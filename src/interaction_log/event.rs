@@ -402,6 +402,154 @@ pub enum EventBody {
         /// The node it stopped at, for an aborted run.
         node: Option<String>,
     },
+    /// ACD: an agent's presence changed (subject: the agent).
+    AcdPresenceChanged {
+        /// `logged_out`, `ready` or `not_ready` before.
+        from: String,
+        /// `logged_out`, `ready` or `not_ready` after.
+        to: String,
+        /// The not-ready reason code after, if any.
+        reason: Option<String>,
+        /// Why (`presence_command`, `offer_timeout`, ...).
+        cause: String,
+    },
+    /// ACD: a contact joined a queue, or was restored into it after a restart.
+    AcdQueued {
+        /// The queue.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+        /// The customer's tier.
+        #[serde(with = "as_text")]
+        tier: Tier,
+        /// Its priority (higher first).
+        priority: u16,
+        /// The account manager holding it alone, if any.
+        #[serde(with = "as_text_opt", default)]
+        reserved_for: Option<AgentId>,
+        /// First arrival (UTC ms) when restored after a restart; absent for a new arrival.
+        restored_from: Option<i64>,
+    },
+    /// ACD: a contact was reserved for an agent, with why.
+    AcdOffered {
+        /// The queue.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+        /// The agent.
+        #[serde(with = "as_text")]
+        agent: AgentId,
+        /// The offer id.
+        offer: String,
+        /// The reservation's deadline (UTC ms).
+        deadline: i64,
+        /// Whether the agent must call the customer back.
+        callback: bool,
+        /// Why this agent and this contact: rule, step, eligible counts, deciding scores.
+        explanation: String,
+    },
+    /// ACD: the agent accepted the offer.
+    AcdAnswered {
+        /// The queue.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+        /// The customer's tier.
+        #[serde(with = "as_text")]
+        tier: Tier,
+        /// The agent.
+        #[serde(with = "as_text")]
+        agent: AgentId,
+        /// Arrival to answer, ms.
+        waited_ms: u64,
+        /// The service-level target, ms.
+        sl_target_ms: u64,
+    },
+    /// ACD: an offer ended unanswered (`missed`, `declined`, `withdrawn`).
+    AcdOfferEnded {
+        /// The agent.
+        #[serde(with = "as_text")]
+        agent: AgentId,
+        /// The offer id.
+        offer: String,
+        /// How it ended.
+        outcome: String,
+    },
+    /// ACD: the contact went back to its original place.
+    AcdRequeued {
+        /// The queue.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+    },
+    /// ACD: the contact reached an escalation step.
+    AcdEscalated {
+        /// The queue.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+        /// The step (1-based).
+        step: usize,
+        /// What it does.
+        action: String,
+    },
+    /// ACD: the contact left its queue for another queue (`queue:<id>`), `voicemail` or `callback`.
+    AcdOverflowed {
+        /// The queue it left.
+        #[serde(with = "as_text")]
+        from: QueueId,
+        /// Where it went.
+        to: String,
+        /// The customer's tier.
+        #[serde(with = "as_text")]
+        tier: Tier,
+        /// Time waited so far, ms.
+        waited_ms: u64,
+    },
+    /// ACD: the customer left before being answered.
+    AcdAbandoned {
+        /// The queue.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+        /// The customer's tier.
+        #[serde(with = "as_text")]
+        tier: Tier,
+        /// Time waited, ms.
+        waited_ms: u64,
+        /// The service-level target, ms.
+        sl_target_ms: u64,
+    },
+    /// ACD: the customer asked for a call-back and keeps their place.
+    AcdCallbackRequested {
+        /// The queue.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+    },
+    /// ACD: the conversation ended; wrap-up runs.
+    AcdWrapUpStarted {
+        /// The agent.
+        #[serde(with = "as_text")]
+        agent: AgentId,
+        /// When wrap-up ends by itself (UTC ms).
+        until: i64,
+    },
+    /// ACD: the agent is done with the contact.
+    AcdCompleted {
+        /// The queue it was answered from.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+        /// The customer's tier.
+        #[serde(with = "as_text")]
+        tier: Tier,
+        /// The agent.
+        #[serde(with = "as_text")]
+        agent: AgentId,
+        /// Answer to end of wrap-up, ms.
+        handle_time_ms: u64,
+    },
+    /// ACD: at a restart the contact's call or session was gone, so it was closed.
+    AcdClosedAtRecovery {
+        /// The queue it waited in.
+        #[serde(with = "as_text")]
+        queue: QueueId,
+        /// Why it was closed.
+        reason: String,
+    },
 }
 
 impl EventBody {
@@ -439,6 +587,19 @@ impl EventBody {
             EventBody::IvrVariableSet { .. } => "ivr_variable_set",
             EventBody::IvrDataDip { .. } => "ivr_data_dip",
             EventBody::IvrEnded { .. } => "ivr_ended",
+            EventBody::AcdPresenceChanged { .. } => "acd_presence_changed",
+            EventBody::AcdQueued { .. } => "acd_queued",
+            EventBody::AcdOffered { .. } => "acd_offered",
+            EventBody::AcdAnswered { .. } => "acd_answered",
+            EventBody::AcdOfferEnded { .. } => "acd_offer_ended",
+            EventBody::AcdRequeued { .. } => "acd_requeued",
+            EventBody::AcdEscalated { .. } => "acd_escalated",
+            EventBody::AcdOverflowed { .. } => "acd_overflowed",
+            EventBody::AcdAbandoned { .. } => "acd_abandoned",
+            EventBody::AcdCallbackRequested { .. } => "acd_callback_requested",
+            EventBody::AcdWrapUpStarted { .. } => "acd_wrap_up_started",
+            EventBody::AcdCompleted { .. } => "acd_completed",
+            EventBody::AcdClosedAtRecovery { .. } => "acd_closed_at_recovery",
         }
     }
 

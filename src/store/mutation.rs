@@ -72,6 +72,8 @@ pub enum Mutation {
     PutQueue(Box<QueueRecord>),
     /// Replace the tier rules.
     PutTierRules(Vec<TierRule>),
+    /// Insert or replace a queue's ACD settings.
+    PutQueueAcd(Box<super::acd::QueueAcdRecord>),
     /// Open a session.
     PutSession(SessionRecord),
     /// Note activity on a session (for idle expiry).
@@ -117,6 +119,7 @@ impl Mutation {
             }
             Mutation::PutQueue(q) => super::queues::put(tx, q).await,
             Mutation::PutTierRules(rules) => super::customers::put_tier_rules(tx, rules).await,
+            Mutation::PutQueueAcd(r) => super::acd::put(tx, r).await,
             Mutation::PutSession(s) => super::sessions::put(tx, s).await,
             Mutation::TouchSession { id, at } => super::sessions::touch(tx, *id, *at).await,
             Mutation::RevokeSession { id, at } => super::sessions::revoke(tx, *id, *at).await,

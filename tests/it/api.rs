@@ -152,6 +152,8 @@ fn sample_body(method: &Method, path: &str) -> Option<Value> {
         }
         ("PATCH", "/api/v1/agents/{login}") => json!({"display_name": "X"}),
         ("PUT", "/api/v1/agents/{login}/password") => json!({"password": PASSWORD}),
+        ("PUT", "/api/v1/agents/{login}/state") => json!({"state": "ready"}),
+        ("PUT", "/api/v1/queues/{id}/acd") => json!({"offer_timeout_s": 20, "wrap_up_s": 30}),
         ("POST", "/api/v1/teams") => json!({"name": "team-z"}),
         ("POST", "/api/v1/queues") | ("PUT", "/api/v1/queues/{id}") => json!({"name": "q1"}),
         ("PUT", "/api/v1/tier-rules") => json!([]),

@@ -3,6 +3,8 @@
 //! the store on SQLite and PostgreSQL (`store`) and the log's durability across a killed
 //! process (`durability`). Shared helpers live in `support`.
 
+mod acd_api;
+mod acd_crash;
 mod api;
 mod cli;
 mod durability;
