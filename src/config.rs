@@ -99,6 +99,33 @@ pub struct Site {
     pub dial_plan: DialPlan,
     /// Public holidays of the business calendar.
     pub holidays: Vec<jiff::civil::Date>,
+    /// Named business-hours schedules (`[site.schedules.NAME]`); each replaces a flow's
+    /// schedule of the same name.
+    pub schedules: Vec<SiteSchedule>,
+}
+
+/// A named schedule of the site's business calendar, in the site's time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSchedule {
+    /// Its name (letters, digits, `_`, `-`).
+    pub name: String,
+    /// Never closes (weekly spans are ignored).
+    pub always_open: bool,
+    /// Weekly opening spans: days (`mon` ... `sun`), opening and closing time.
+    pub weekly: Vec<WeeklySpan>,
+    /// Extra dates closed all day (besides `site.holidays`).
+    pub holidays: Vec<jiff::civil::Date>,
+}
+
+/// One weekly opening span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeeklySpan {
+    /// Day names, `mon` to `sun`.
+    pub days: Vec<String>,
+    /// Opening time.
+    pub open: jiff::civil::Time,
+    /// Closing time (a span whose close is not after its open runs past midnight).
+    pub close: jiff::civil::Time,
 }
 
 /// Log output format.
@@ -387,6 +414,7 @@ impl Config {
             time_zone_name,
             dial_plan,
             holidays: r.parsed_list("site.holidays"),
+            schedules: r.schedules("site.schedules"),
         }
     }
 
@@ -515,6 +543,47 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("log.format")));
+    }
+
+    #[test]
+    fn site_schedules_are_read_and_checked() {
+        let text = r#"
+            [site.schedules.brokerage_hours]
+            weekly = [{ days = ["mon", "fri"], open = "09:00", close = "17:30" }]
+            holidays = ["2027-05-01"]
+            [site.schedules.always]
+            always_open = true
+        "#;
+        let c = Config::parse(text, &HashMap::new()).ok();
+        let s = c
+            .as_ref()
+            .map(|c| c.site.schedules.clone())
+            .unwrap_or_default();
+        assert_eq!(s.len(), 2);
+        let hours = s.iter().find(|s| s.name == "brokerage_hours");
+        assert_eq!(
+            hours.map(|h| h.weekly[0].days.clone()),
+            Some(vec!["mon".to_owned(), "fri".to_owned()])
+        );
+        assert_eq!(hours.map(|h| h.holidays.len()), Some(1));
+        let bad = r#"
+            [site.schedules.x]
+            weekly = [{ days = ["someday"], open = "9am", close = "17:00" }]
+            holidays = ["soon"]
+            colour = "red"
+        "#;
+        let Some(ConfigError::Invalid(problems)) = Config::parse(bad, &HashMap::new()).err() else {
+            panic!("expected problems")
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "site.schedules.x.weekly[0].days",
+            "site.schedules.x.weekly[0].open",
+            "site.schedules.x.holidays[0]",
+            "site.schedules.x.colour",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
     }
 
     #[test]

@@ -73,9 +73,46 @@ pub async fn surroundings(config: &Config, db: Option<&Db>) -> Result<Surroundin
     Ok(Surroundings {
         queues: queue_names(config, db).await?,
         holidays: config.site.holidays.clone(),
-        schedules: Default::default(),
+        schedules: site_schedules(config),
         dial_plan: config.site.dial_plan.clone(),
     })
+}
+
+/// The configuration's `[site.schedules.NAME]` as IVR schedules (the configuration has
+/// already checked names, days and times, so nothing is dropped here in practice).
+#[must_use]
+pub fn site_schedules(
+    config: &Config,
+) -> std::collections::BTreeMap<crate::ivr::schedule::ScheduleName, crate::ivr::schedule::Schedule>
+{
+    use crate::ivr::schedule::{DayOfWeek, Schedule, ScheduleName, WeeklyHours};
+    config
+        .site
+        .schedules
+        .iter()
+        .filter_map(|s| {
+            let name = ScheduleName::parse(&s.name).ok()?;
+            let weekly = s
+                .weekly
+                .iter()
+                .map(|w| WeeklyHours {
+                    days: w
+                        .days
+                        .iter()
+                        .filter_map(|d| DayOfWeek::parse(d).ok())
+                        .collect(),
+                    open: w.open,
+                    close: w.close,
+                })
+                .collect();
+            let schedule = Schedule {
+                always_open: s.always_open,
+                weekly,
+                holidays: s.holidays.iter().copied().collect(),
+            };
+            Some((name, schedule))
+        })
+        .collect()
 }
 
 /// Reads and checks `dir` (off the async threads).

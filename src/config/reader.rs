@@ -8,7 +8,7 @@ use std::str::FromStr;
 use crate::domain::skill::parse_skill_list;
 use crate::domain::{Channel, QueueName, TeamName};
 
-use super::{ConfigProblem, SeedQueue};
+use super::{ConfigProblem, SeedQueue, SiteSchedule, WeeklySpan};
 
 pub(super) struct Reader {
     table: toml::Table,
@@ -214,6 +214,118 @@ impl Reader {
                 channel,
                 skills,
                 team,
+            });
+        }
+        out
+    }
+
+    /// `[site.schedules.NAME]` tables: `always_open`, `weekly` (an array of
+    /// `{ days = [...], open = "09:00", close = "17:30" }`) and `holidays`.
+    pub(super) fn schedules(&mut self, key: &str) -> Vec<SiteSchedule> {
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let Some(value) = self.get(key) else {
+            return Vec::new();
+        };
+        let Some(table) = value.as_table() else {
+            self.problem(key, "expected tables: [site.schedules.NAME]");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, v) in table {
+            let at = |field: &str| format!("{key}.{name}.{field}");
+            let ok_name = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !ok_name {
+                self.problem(
+                    &format!("{key}.{name}"),
+                    "a schedule name is 1-64 letters, digits, '_' or '-'",
+                );
+                continue;
+            }
+            let Some(t) = v.as_table() else {
+                self.problem(&format!("{key}.{name}"), "expected a table");
+                continue;
+            };
+            for k in t.keys() {
+                if !["always_open", "weekly", "holidays"].contains(&k.as_str()) {
+                    self.problem(&at(k), "unknown key");
+                }
+            }
+            let always_open = match t.get("always_open") {
+                None => false,
+                Some(toml::Value::Boolean(b)) => *b,
+                Some(_) => {
+                    self.problem(&at("always_open"), "expected true or false");
+                    false
+                }
+            };
+            let mut weekly = Vec::new();
+            for (i, span) in t
+                .get("weekly")
+                .and_then(toml::Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let here = |f: &str| format!("{}[{i}].{f}", at("weekly"));
+                let days: Vec<String> = span
+                    .get("days")
+                    .and_then(toml::Value::as_array)
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if days.is_empty() || days.iter().any(|d| !DAYS.contains(&d.as_str())) {
+                    self.problem(
+                        &here("days"),
+                        "give day names from mon, tue, wed, thu, fri, sat, sun",
+                    );
+                }
+                let time = |f: &str| {
+                    span.get(f)
+                        .and_then(toml::Value::as_str)
+                        .and_then(|t| t.parse::<jiff::civil::Time>().ok())
+                };
+                match (time("open"), time("close")) {
+                    (Some(open), Some(close)) => weekly.push(WeeklySpan { days, open, close }),
+                    (None, _) => self.problem(&here("open"), "expected a time such as \"09:00\""),
+                    (_, None) => self.problem(&here("close"), "expected a time such as \"17:30\""),
+                }
+            }
+            if t.get("weekly").is_some_and(|w| !w.is_array()) {
+                self.problem(
+                    &at("weekly"),
+                    "expected an array of { days, open, close } tables",
+                );
+            }
+            let mut holidays = Vec::new();
+            for (i, d) in t
+                .get("holidays")
+                .and_then(toml::Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                match d.as_str().map(str::parse::<jiff::civil::Date>) {
+                    Some(Ok(date)) => holidays.push(date),
+                    _ => self.problem(
+                        &format!("{}[{i}]", at("holidays")),
+                        "expected a date such as \"2027-10-01\"",
+                    ),
+                }
+            }
+            out.push(SiteSchedule {
+                name: name.clone(),
+                always_open,
+                weekly,
+                holidays,
             });
         }
         out

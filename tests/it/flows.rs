@@ -521,3 +521,47 @@ fn every_shipped_prompt_is_an_8khz_mono_16_bit_wav() {
     }
     assert!(count >= 100, "{count} prompt files");
 }
+
+#[test]
+fn a_site_schedule_in_the_configuration_closes_the_demo_line_after_hours() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let flows = root().join("ivr_flows");
+    let conf = dir.path().join("switchyard.toml");
+    std::fs::write(
+        &conf,
+        "[site]\ntime_zone = \"Asia/Shanghai\"\n\n[site.schedules.brokerage_hours]\n\
+         weekly = [{ days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], open = \"09:00\", close = \"17:00\" }]\n",
+    )
+    .expect("config written");
+    let run = |at: &str| {
+        let o = switchyard(
+            &dir.path().join("data"),
+            &[
+                "--config",
+                conf.to_str().expect("utf-8"),
+                "flows",
+                "simulate",
+                "brokerage",
+                "--caller",
+                "+8613900000000",
+                "--digits",
+                "1",
+                "--at",
+                at,
+                "--flows-dir",
+                flows.to_str().expect("utf-8"),
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    // Monday 2026-11-23, 21:00 in Shanghai: closed, the caller books a call-back.
+    let night = run("2026-11-23T21:00:00+08:00");
+    assert!(night.contains("hours -> after_hours"), "{night}");
+    assert!(night.contains("callback"), "{night}");
+    // The same Monday at 10:00: open, 1 is trading support.
+    let day = run("2026-11-23T10:00:00+08:00");
+    assert!(!day.contains("after_hours"), "{day}");
+    assert!(day.contains("queue=trading"), "{day}");
+}
